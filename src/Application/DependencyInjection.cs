@@ -1,0 +1,14 @@
+using FluentValidation;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace TinkerServer.Application;
+
+public static class DependencyInjection
+{
+    /// <summary>Validators of every use case. The mediator itself is generated in the Api (the outermost project).</summary>
+    public static IServiceCollection AddApplicationServices(this IServiceCollection services)
+    {
+        services.AddValidatorsFromAssemblyContaining(typeof(DependencyInjection), includeInternalTypes: true);
+        return services;
+    }
+}

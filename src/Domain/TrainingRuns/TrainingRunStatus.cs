@@ -1,0 +1,7 @@
+namespace TinkerServer.Domain.TrainingRuns;
+
+public enum TrainingRunStatus
+{
+    Active = 0,
+    Unloaded = 1,
+}

@@ -1,0 +1,30 @@
+namespace TinkerServer.Infrastructure.Configuration;
+
+/// <summary>The "TinkerServer" configuration section. Every default works with no setup.</summary>
+public sealed class TinkerServerOptions
+{
+    public const string SectionName = "TinkerServer";
+
+    /// <summary>Where the defaults below live.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>Root of the artifact storage layouts; default {DataDirectory}/checkpoints.</summary>
+    public string? CheckpointRoot { get; set; }
+
+    /// <summary>Connection string; default a SQLite file {DataDirectory}/tinker.db. "Host=..." selects PostgreSQL.</summary>
+    public string? Database { get; set; }
+
+    /// <summary>Every Hugging Face-format model directory under it is served as a base model.</summary>
+    public string? ModelsDirectory { get; set; }
+
+    /// <summary>The base model listed first by get_server_capabilities; default the built-in tiny model.</summary>
+    public string? BaseModel { get; set; }
+
+    public string ResolvedDataDirectory => Path.GetFullPath(DataDirectory);
+
+    public string ResolvedCheckpointRoot => Path.GetFullPath(CheckpointRoot ?? Path.Combine(ResolvedDataDirectory, "checkpoints"));
+
+    public string ResolvedDatabase => string.IsNullOrWhiteSpace(Database)
+        ? $"Data Source={Path.Combine(ResolvedDataDirectory, "tinker.db")}"
+        : Database;
+}
