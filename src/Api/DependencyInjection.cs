@@ -1,4 +1,10 @@
 using Mediator;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Json;
+using TinkerServer.Api.Endpoints;
+using TinkerServer.Api.Errors;
+using TinkerServer.Api.Security;
+using TinkerServer.Application.Abstractions;
 using TinkerServer.Application.Common;
 
 namespace TinkerServer.Api;
@@ -15,12 +21,44 @@ public static class DependencyInjection
             options.Assemblies = [typeof(TinkerServer.Application.DependencyInjection)];
             options.PipelineBehaviors = [typeof(ValidationBehavior<,>)];
         });
+        services.Configure<JsonOptions>(o => ApiJson.Configure(o.SerializerOptions));
+
+        // Binding failures (malformed JSON, wrong types) reach the exception handler instead of an empty 400,
+        // which the SDK would mistake for a proxy reset and retry.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddExceptionHandler<ApiExceptionHandler>();
+        services.AddProblemDetails();
+        services.AddSingleton<ICurrentCaller, DefaultCaller>();
         return services;
     }
 
     public static WebApplication UseApi(this WebApplication app)
     {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages(WriteEmptyErrorBody);
+
         app.MapGet("/api/v1/healthz", () => TypedResults.Ok(new { status = "ok" }));
+        app.MapCheckpoints();
+        app.MapTrainingRuns();
         return app;
+    }
+
+    /// <summary>Unmatched routes, wrong methods and the like still get a {"detail"} body.</summary>
+    private static async Task WriteEmptyErrorBody(StatusCodeContext context)
+    {
+        var response = context.HttpContext.Response;
+        if (ErrorHeaders.IsRetriedBySdk(response.StatusCode))
+        {
+            response.Headers[ErrorHeaders.ShouldRetry] = "false";
+        }
+
+        var detail = response.StatusCode switch
+        {
+            StatusCodes.Status404NotFound => "Not Found",
+            StatusCodes.Status405MethodNotAllowed => "Method Not Allowed",
+            StatusCodes.Status415UnsupportedMediaType => "Unsupported Media Type",
+            _ => $"HTTP {response.StatusCode}",
+        };
+        await response.WriteAsJsonAsync(new ErrorBody(detail), ApiJson.Options);
     }
 }
