@@ -19,6 +19,9 @@ public sealed class Session
 
     public string? SdkVersion { get; private set; }
 
+    /// <summary>X-Idempotency-Key of the create_session call, so its retries get this session back.</summary>
+    public string? IdempotencyKey { get; private set; }
+
     public IReadOnlyList<string> Tags { get; private set; } = [];
 
     public IReadOnlyDictionary<string, string> UserMetadata { get; private set; } = new Dictionary<string, string>();
@@ -29,8 +32,10 @@ public sealed class Session
         DateTimeOffset now,
         string? sdkVersion = null,
         IReadOnlyList<string>? tags = null,
-        IReadOnlyDictionary<string, string>? userMetadata = null) => new()
+        IReadOnlyDictionary<string, string>? userMetadata = null,
+        string? idempotencyKey = null) => new()
         {
+            IdempotencyKey = idempotencyKey,
             Id = id,
             Owner = owner,
             Status = SessionStatus.Active,
