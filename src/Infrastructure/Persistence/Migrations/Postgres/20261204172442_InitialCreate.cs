@@ -1,0 +1,153 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+
+#nullable disable
+
+namespace TinkerServer.Infrastructure.Persistence.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class InitialCreate : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "CheckpointTombstones",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    TrainingRunId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    Type = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Name = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    IdempotencyKey = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    DeletedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_CheckpointTombstones", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Sessions",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    Owner = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    Status = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    LastHeartbeatAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    SdkVersion = table.Column<string>(type: "text", nullable: true),
+                    Tags = table.Column<string>(type: "text", nullable: false),
+                    UserMetadata = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Sessions", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "TrainingRuns",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    SessionId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
+                    BaseModel = table.Column<string>(type: "text", nullable: false),
+                    Owner = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    Status = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    LastRequestTime = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UserMetadata = table.Column<string>(type: "text", nullable: false),
+                    LoraAlpha = table.Column<double>(type: "double precision", nullable: false),
+                    LoraRank = table.Column<int>(type: "integer", nullable: false),
+                    LoraSeed = table.Column<long>(type: "bigint", nullable: false),
+                    LoraTrainAttn = table.Column<bool>(type: "boolean", nullable: false),
+                    LoraTrainMlp = table.Column<bool>(type: "boolean", nullable: false),
+                    LoraTrainUnembed = table.Column<bool>(type: "boolean", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_TrainingRuns", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Checkpoints",
+                columns: table => new
+                {
+                    TrainingRunId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    Type = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Name = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    Status = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    CompletedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    SizeBytes = table.Column<long>(type: "bigint", nullable: true),
+                    IsPublic = table.Column<bool>(type: "boolean", nullable: false),
+                    TtlSeconds = table.Column<long>(type: "bigint", nullable: true),
+                    ExpiresAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    Error = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Checkpoints", x => new { x.TrainingRunId, x.Type, x.Name });
+                    table.ForeignKey(
+                        name: "FK_Checkpoints_TrainingRuns_TrainingRunId",
+                        column: x => x.TrainingRunId,
+                        principalTable: "TrainingRuns",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_CheckpointTombstones_TrainingRunId_Type_Name_IdempotencyKey~",
+                table: "CheckpointTombstones",
+                columns: new[] { "TrainingRunId", "Type", "Name", "IdempotencyKey", "DeletedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Checkpoints_Status_ExpiresAt",
+                table: "Checkpoints",
+                columns: new[] { "Status", "ExpiresAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Checkpoints_TrainingRunId_Status_CompletedAt",
+                table: "Checkpoints",
+                columns: new[] { "TrainingRunId", "Status", "CompletedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Sessions_Owner_CreatedAt",
+                table: "Sessions",
+                columns: new[] { "Owner", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Sessions_Status_LastHeartbeatAt",
+                table: "Sessions",
+                columns: new[] { "Status", "LastHeartbeatAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_TrainingRuns_Owner_LastRequestTime",
+                table: "TrainingRuns",
+                columns: new[] { "Owner", "LastRequestTime" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_TrainingRuns_SessionId",
+                table: "TrainingRuns",
+                column: "SessionId");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "CheckpointTombstones");
+
+            migrationBuilder.DropTable(
+                name: "Checkpoints");
+
+            migrationBuilder.DropTable(
+                name: "Sessions");
+
+            migrationBuilder.DropTable(
+                name: "TrainingRuns");
+        }
+    }
+}
