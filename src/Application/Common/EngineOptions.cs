@@ -11,4 +11,22 @@ public sealed class EngineOptions
 
     /// <summary>The base model get_server_capabilities lists first; null = the backend's first.</summary>
     public string? DefaultBaseModel { get; set; }
+
+    /// <summary>How often the shared completion poll asks the database which awaited futures are done (completions by other processes).</summary>
+    public TimeSpan CompletionPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long an idle engine worker sleeps when not woken by new work (also how often held requests are re-checked).</summary>
+    public TimeSpan WorkerPollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// How long a request is held while a lower seq_id of its run has not arrived (the SDK sends a call's chunks
+    /// concurrently, the first one last). After this it runs anyway and a warning is logged.
+    /// </summary>
+    public TimeSpan SeqGapHoldTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Most forward/forward_backward requests of a run (or samples of one sampler) claimed as one work item.</summary>
+    public int MaxBatch { get; set; } = 32;
+
+    /// <summary>Work items one process executes at once (always for different runs / samplers).</summary>
+    public int WorkerConcurrency { get; set; } = 2;
 }

@@ -330,6 +330,9 @@ internal sealed class FakeQueue(FakeFutures futures) : IRequestQueue
 
     public Task SaveOutcomeAsync(IReadOnlyList<FutureRequest> requests, CancellationToken cancellationToken) => Task.CompletedTask;
 
+    public Task<int> FailRunningAsync(IReadOnlyCollection<string> requestIds, string error, CancellationToken cancellationToken) =>
+        Task.FromResult(0);
+
     public Task<int> RequeueAbandonedAsync(CancellationToken cancellationToken)
     {
         var running = futures.Rows.Values.Where(f => f.Status == FutureStatus.Running).ToList();

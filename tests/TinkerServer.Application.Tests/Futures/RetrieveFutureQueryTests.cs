@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using TinkerServer.Application.Abstractions.Engine;
 using TinkerServer.Application.Common;
-using TinkerServer.Application.Engine;
 using TinkerServer.Application.Futures;
 using TinkerServer.Application.Futures.RetrieveFuture;
 using TinkerServer.Application.Tests.Engine;

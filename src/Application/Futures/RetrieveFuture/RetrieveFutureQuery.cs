@@ -3,7 +3,6 @@ using Microsoft.Extensions.Options;
 using TinkerServer.Application.Abstractions.Engine;
 using TinkerServer.Application.Abstractions.Persistence;
 using TinkerServer.Application.Common;
-using TinkerServer.Application.Engine;
 using TinkerServer.Domain.Futures;
 
 namespace TinkerServer.Application.Futures.RetrieveFuture;
