@@ -1,6 +1,7 @@
 using TinkerServer.Api;
 using TinkerServer.Application;
 using TinkerServer.Infrastructure;
+using TinkerServer.Infrastructure.Persistence;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -11,6 +12,7 @@ builder.Services
 
 var app = builder.Build();
 
+await app.Services.InitializeDatabaseAsync();
 app.UseApi();
 
-app.Run();
+await app.RunAsync();

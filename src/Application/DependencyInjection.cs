@@ -9,6 +9,10 @@ public static class DependencyInjection
     public static IServiceCollection AddApplicationServices(this IServiceCollection services)
     {
         services.AddValidatorsFromAssemblyContaining(typeof(DependencyInjection), includeInternalTypes: true);
+        services.AddScoped<Common.RunAccess>();
+        services.AddScoped<Sessions.SessionAccess>();
+        services.AddScoped<Futures.FutureEnqueuer>();
+        services.AddScoped<Weights.PendingCheckpoints>();
         return services;
     }
 }

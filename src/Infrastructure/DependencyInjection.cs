@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using TinkerServer.Application.Common;
 using TinkerServer.Infrastructure.Configuration;
+using TinkerServer.Infrastructure.Persistence;
 
 namespace TinkerServer.Infrastructure;
 
@@ -8,11 +10,19 @@ public static class DependencyInjection
 {
     public static IServiceCollection AddInfrastructureServices(this IServiceCollection services, IConfiguration configuration)
     {
+        var section = configuration.GetSection(TinkerServerOptions.SectionName);
         services.AddOptions<TinkerServerOptions>()
-            .Bind(configuration.GetSection(TinkerServerOptions.SectionName))
+            .Bind(section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "TinkerServer:DataDirectory must not be empty.")
             .ValidateOnStart();
+        services.AddOptions<EngineOptions>()
+            .Bind(section)
+            .Validate(o => o.LongPollTimeout > TimeSpan.Zero && o.LongPollTimeout < TimeSpan.FromSeconds(45),
+                "TinkerServer:LongPollTimeout must be positive and below the SDK's 45 s read timeout.")
+            .Validate(o => o.SessionTimeout > TimeSpan.Zero, "TinkerServer:SessionTimeout must be positive.")
+            .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
+        services.AddPersistence(configuration);
         return services;
     }
 }

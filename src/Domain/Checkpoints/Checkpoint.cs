@@ -93,6 +93,31 @@ public sealed class Checkpoint
         CompletedAt = now;
     }
 
+    /// <summary>
+    /// Starts writing this checkpoint again (overwrite, or a retry after a failure). It stays hidden from
+    /// listings until the new artifact has been committed.
+    /// </summary>
+    public void Reopen(DateTimeOffset now, long? ttlSeconds)
+    {
+        if (Status == CheckpointStatus.Pending)
+        {
+            throw new CheckpointNotReadyException($"Checkpoint {Path} is still being created.");
+        }
+
+        if (ttlSeconds is <= 0)
+        {
+            throw new DomainRuleViolationException("ttl_seconds must be a positive number of seconds.");
+        }
+
+        Status = CheckpointStatus.Pending;
+        CreatedAt = now;
+        CompletedAt = null;
+        SizeBytes = null;
+        Error = null;
+        TtlSeconds = ttlSeconds;
+        ExpiresAt = null;
+    }
+
     /// <summary>A pending checkpoint is still being written: deleting it would race the writer.</summary>
     public void EnsureDeletable()
     {

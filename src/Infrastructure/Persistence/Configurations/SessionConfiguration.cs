@@ -12,6 +12,8 @@ internal sealed class SessionConfiguration : IEntityTypeConfiguration<Session>
         builder.ToTable("Sessions");
         builder.HasKey(s => s.Id);
         builder.Property(s => s.Owner).IsRequired().HasMaxLength(Identifier.MaxLength);
+        builder.Property(s => s.IdempotencyKey).HasMaxLength(Identifier.MaxLength);
+        builder.Property(s => s.SdkVersion).HasMaxLength(64);
         builder.Property(s => s.Tags)
             .HasConversion(JsonColumn.ListConverter, JsonColumn.ListComparer)
             .IsRequired();
@@ -22,5 +24,8 @@ internal sealed class SessionConfiguration : IEntityTypeConfiguration<Session>
         // An owner's sessions, newest first; the stale-session sweep.
         builder.HasIndex(s => new { s.Owner, s.CreatedAt });
         builder.HasIndex(s => new { s.Status, s.LastHeartbeatAt });
+
+        // Retries of create_session find the session made under their idempotency key.
+        builder.HasIndex(s => new { s.Owner, s.IdempotencyKey });
     }
 }

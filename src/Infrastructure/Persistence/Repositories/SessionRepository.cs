@@ -27,5 +27,17 @@ internal sealed class SessionRepository(AppDbContext db) : ISessionRepository
             .ToListAsync(cancellationToken);
     }
 
+    public Task<Session?> FindByIdempotencyKeyAsync(string owner, string idempotencyKey, DateTimeOffset since, CancellationToken cancellationToken) =>
+        _db.Sessions
+            .Where(s => s.Owner == owner && s.IdempotencyKey == idempotencyKey && s.CreatedAt >= since)
+            .OrderByDescending(s => s.CreatedAt)
+            .FirstOrDefaultAsync(cancellationToken);
+
+    public async Task<IReadOnlyList<Session>> ListStaleAsync(DateTimeOffset heartbeatBefore, CancellationToken cancellationToken) =>
+        await _db.Sessions
+            .Where(s => s.Status == SessionStatus.Active && s.LastHeartbeatAt < heartbeatBefore)
+            .OrderBy(s => s.LastHeartbeatAt)
+            .ToListAsync(cancellationToken);
+
     public void Add(Session session) => _db.Sessions.Add(session);
 }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using TinkerServer.Application.Abstractions.Persistence;
+using TinkerServer.Domain.Sessions;
 using TinkerServer.Domain.TrainingRuns;
 
 namespace TinkerServer.Infrastructure.Persistence.Repositories;
@@ -29,6 +30,13 @@ internal sealed class TrainingRunRepository(AppDbContext db) : ITrainingRunRepos
             .ToListAsync(cancellationToken);
         return new Page<TrainingRun>(items, total);
     }
+
+    public async Task<IReadOnlyList<TrainingRun>> ListBySessionAsync(SessionId sessionId, CancellationToken cancellationToken) =>
+        await _db.TrainingRuns
+            .Where(r => r.SessionId == sessionId)
+            .OrderBy(r => r.CreatedAt)
+            .ThenBy(r => r.Id)
+            .ToListAsync(cancellationToken);
 
     public void Add(TrainingRun run) => _db.TrainingRuns.Add(run);
 }

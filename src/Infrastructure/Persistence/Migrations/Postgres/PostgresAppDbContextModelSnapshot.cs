@@ -81,6 +81,10 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Postgres
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
                     b.Property<DateTimeOffset>("LastHeartbeatAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -90,7 +94,8 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(255)");
 
                     b.Property<string>("SdkVersion")
-                        .HasColumnType("text");
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<string>("Status")
                         .IsRequired()
@@ -108,6 +113,8 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("Owner", "CreatedAt");
+
+                    b.HasIndex("Owner", "IdempotencyKey");
 
                     b.HasIndex("Status", "LastHeartbeatAt");
 

@@ -75,6 +75,10 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Sqlite
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("LastHeartbeatAt")
                         .HasColumnType("INTEGER");
 
@@ -84,6 +88,7 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("SdkVersion")
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
@@ -102,6 +107,8 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("Owner", "CreatedAt");
+
+                    b.HasIndex("Owner", "IdempotencyKey");
 
                     b.HasIndex("Status", "LastHeartbeatAt");
 

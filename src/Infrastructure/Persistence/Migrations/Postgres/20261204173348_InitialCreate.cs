@@ -38,7 +38,8 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Postgres
                     Status = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     LastHeartbeatAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    SdkVersion = table.Column<string>(type: "text", nullable: true),
+                    SdkVersion = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    IdempotencyKey = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
                     Tags = table.Column<string>(type: "text", nullable: false),
                     UserMetadata = table.Column<string>(type: "text", nullable: false)
                 },
@@ -117,6 +118,11 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Postgres
                 name: "IX_Sessions_Owner_CreatedAt",
                 table: "Sessions",
                 columns: new[] { "Owner", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Sessions_Owner_IdempotencyKey",
+                table: "Sessions",
+                columns: new[] { "Owner", "IdempotencyKey" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_Sessions_Status_LastHeartbeatAt",

@@ -11,7 +11,7 @@ using TinkerServer.Infrastructure.Persistence;
 namespace TinkerServer.Infrastructure.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261204172439_InitialCreate")]
+    [Migration("20261204173325_InitialCreate")]
     partial class InitialCreate
     {
         /// <inheritdoc />
@@ -78,6 +78,10 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Sqlite
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("LastHeartbeatAt")
                         .HasColumnType("INTEGER");
 
@@ -87,6 +91,7 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("SdkVersion")
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
@@ -105,6 +110,8 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("Owner", "CreatedAt");
+
+                    b.HasIndex("Owner", "IdempotencyKey");
 
                     b.HasIndex("Status", "LastHeartbeatAt");
 

@@ -36,7 +36,8 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Sqlite
                     Status = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
                     CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
                     LastHeartbeatAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    SdkVersion = table.Column<string>(type: "TEXT", nullable: true),
+                    SdkVersion = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    IdempotencyKey = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
                     Tags = table.Column<string>(type: "TEXT", nullable: false),
                     UserMetadata = table.Column<string>(type: "TEXT", nullable: false)
                 },
@@ -115,6 +116,11 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Sqlite
                 name: "IX_Sessions_Owner_CreatedAt",
                 table: "Sessions",
                 columns: new[] { "Owner", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Sessions_Owner_IdempotencyKey",
+                table: "Sessions",
+                columns: new[] { "Owner", "IdempotencyKey" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_Sessions_Status_LastHeartbeatAt",

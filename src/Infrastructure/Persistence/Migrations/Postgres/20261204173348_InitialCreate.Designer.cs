@@ -13,7 +13,7 @@ using TinkerServer.Infrastructure.Persistence;
 namespace TinkerServer.Infrastructure.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261204172442_InitialCreate")]
+    [Migration("20261204173348_InitialCreate")]
     partial class InitialCreate
     {
         /// <inheritdoc />
@@ -84,6 +84,10 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Postgres
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
                     b.Property<DateTimeOffset>("LastHeartbeatAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -93,7 +97,8 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(255)");
 
                     b.Property<string>("SdkVersion")
-                        .HasColumnType("text");
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<string>("Status")
                         .IsRequired()
@@ -111,6 +116,8 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("Owner", "CreatedAt");
+
+                    b.HasIndex("Owner", "IdempotencyKey");
 
                     b.HasIndex("Status", "LastHeartbeatAt");
 

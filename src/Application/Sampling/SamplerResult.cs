@@ -1,0 +1,3 @@
+namespace TinkerServer.Application.Sampling;
+
+public sealed record SamplerResult(string SamplerId, string BaseModel, string? ModelPath);
