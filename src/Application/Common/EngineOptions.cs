@@ -27,6 +27,9 @@ public sealed class EngineOptions
     /// <summary>Most forward/forward_backward requests of a run (or samples of one sampler) claimed as one work item.</summary>
     public int MaxBatch { get; set; } = 32;
 
+    /// <summary>False for API-only replicas: requests are queued here and executed by engine workers elsewhere.</summary>
+    public bool RunEngineWorker { get; set; } = true;
+
     /// <summary>Work items one process executes at once (always for different runs / samplers).</summary>
     public int WorkerConcurrency { get; set; } = 2;
 }

@@ -270,6 +270,7 @@ internal sealed class FakeRuns : ITrainingRunRepository
         Task.FromResult(new Page<TrainingRun>(Rows.Skip(offset).Take(limit).ToList(), Rows.Count));
 
     public void Add(TrainingRun run) => Rows.Add(run);
+    public Task<IReadOnlyList<TrainingRun>> ListBySessionAsync(SessionId sessionId, CancellationToken cancellationToken) => throw new NotImplementedException();
 }
 
 internal sealed class FakeSamplers : ISamplingSessionRepository
