@@ -268,12 +268,7 @@ public sealed class FileSystemArtifactStorage : IArtifactStorage
                 throw new ArtifactExistsException(path);
             }
 
-            try
-            {
-                // Without overwrite File.Move refuses an existing target atomically (link + unlink on Unix).
-                File.Move(stagedPath, target, overwrite: false);
-            }
-            catch (IOException) when (Exists(target))
+            if (!NoReplaceMove.TryMove(stagedPath, target))
             {
                 throw new ArtifactExistsException(path);
             }
