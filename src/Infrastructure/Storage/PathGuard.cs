@@ -37,13 +37,19 @@ internal static class PathGuard
         }
 
         var full = Path.GetFullPath(current);
-        var prefix = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
-        if (!full.StartsWith(prefix, PathComparison))
+        if (!IsStrictlyUnder(root, full))
         {
             throw new ArtifactPathEscapeException("Refused an artifact path that resolves outside the checkpoint root.");
         }
 
         return full;
+    }
+
+    /// <summary>True when <paramref name="fullPath"/> lies below <paramref name="root"/> (not the root itself, not a sibling like "root2").</summary>
+    public static bool IsStrictlyUnder(string root, string fullPath)
+    {
+        var prefix = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
+        return fullPath.Length > prefix.Length && fullPath.StartsWith(prefix, PathComparison);
     }
 
     /// <summary>
