@@ -309,9 +309,21 @@ public sealed class FileSystemArtifactStorage : IArtifactStorage
                 throw new InvalidOperationException("The artifact was already committed.");
             }
 
-            await stream.FlushAsync(cancellationToken);
-            stream.Flush(flushToDisk: true); // the bytes must be durable before the rename publishes them
-            await stream.DisposeAsync();
+            // The bytes must be durable before the rename publishes them. A writer that wrapped Content in a
+            // GZipStream or TarWriter may already have closed it; then fsync through a fresh handle.
+            if (stream.CanWrite)
+            {
+                await stream.FlushAsync(cancellationToken);
+                stream.Flush(flushToDisk: true);
+                await stream.DisposeAsync();
+            }
+            else
+            {
+                await stream.DisposeAsync();
+                await using var reopened = new FileStream(stagedPath, FileMode.Open, FileAccess.Write, FileShare.None);
+                reopened.Flush(flushToDisk: true);
+            }
+
             var length = owner.Commit(Path, stagedPath, overwrite);
             _committed = true;
             return length;

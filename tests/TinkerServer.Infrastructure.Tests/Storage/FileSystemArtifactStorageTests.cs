@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using TinkerServer.Application.Abstractions.Storage;
 using TinkerServer.Domain.Checkpoints;
 using TinkerServer.Infrastructure.Storage;
@@ -190,6 +191,25 @@ public sealed class FileSystemArtifactStorageTests : IDisposable
 
         var winner = results.Should().ContainSingle(r => r >= 0).Subject;
         (await _storage.GetInfoAsync(path, default))!.Length.Should().Be(1000 + winner);
+    }
+
+    [Fact]
+    public async Task Commit_works_after_a_wrapping_writer_closed_the_content_stream()
+    {
+        var path = TempStorageRoot.Sampler(Run, "gz");
+        var payload = TempStorageRoot.RandomBytes(50_000, 11);
+        await using var staged = await _storage.BeginWriteAsync(path, default);
+        await using (var gzip = new GZipStream(staged.Content, CompressionLevel.Fastest))
+        {
+            await gzip.WriteAsync(payload);
+        }
+
+        var size = await staged.CommitAsync(overwrite: false, default);
+
+        await using var content = (await _storage.OpenReadAsync(path, default))!;
+        content.Length.Should().Be(size);
+        await using var unzip = new GZipStream(content.Stream, CompressionMode.Decompress);
+        (await ReadAllAsync(unzip)).Should().Equal(payload);
     }
 
     [Fact]
