@@ -20,6 +20,16 @@ public sealed class TinkerServerOptions
     /// <summary>The base model listed first by get_server_capabilities; default the built-in tiny model.</summary>
     public string? BaseModel { get; set; }
 
+    /// <summary>
+    /// Base64 HMAC key (at least 16 bytes) signing download URLs. When absent a random 32-byte key is
+    /// generated once and kept in {DataDirectory}/download-signing.key (owner-only), so URLs survive restarts.
+    /// Set it explicitly when several server instances must accept each other's URLs.
+    /// </summary>
+    public string? DownloadSigningKey { get; set; }
+
+    /// <summary>How long a signed download URL stays valid (the archive endpoint's Expires); default 15 minutes.</summary>
+    public TimeSpan DownloadUrlLifetime { get; set; } = TimeSpan.FromMinutes(15);
+
     public string ResolvedDataDirectory => Path.GetFullPath(DataDirectory);
 
     public string ResolvedCheckpointRoot => Path.GetFullPath(CheckpointRoot ?? Path.Combine(ResolvedDataDirectory, "checkpoints"));
