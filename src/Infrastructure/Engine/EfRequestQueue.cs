@@ -125,7 +125,7 @@ internal sealed class EfRequestQueue(AppDbContext db, TimeProvider time, IOption
         foreach (var group in groups)
         {
             var head = group.First().IsTraining
-                ? TrainingHead(group, lastFinished.GetValueOrDefault(group.Key), now, out var forced)
+                ? TrainingHead(group, group.First().ModelId is { } model ? lastFinished.GetValueOrDefault(model) : null, now, out var forced)
                 : SampleHead(group, out forced);
             if (head is { } h && (best is null || Earlier(h, best.Value.Head)))
             {
