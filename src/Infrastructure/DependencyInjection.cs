@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using TinkerServer.Application.Common;
 using TinkerServer.Infrastructure.Configuration;
 using TinkerServer.Infrastructure.Persistence;
+using TinkerServer.Infrastructure.Storage;
 
 namespace TinkerServer.Infrastructure;
 
@@ -23,6 +24,7 @@ public static class DependencyInjection
             .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
         services.AddPersistence(configuration);
+        services.AddFileSystemArtifactStorage();
         return services;
     }
 }
