@@ -52,6 +52,11 @@ internal static class LittleEndianArrays
 
     public static byte[] Write(ReadOnlySpan<int> values)
     {
+        if (BitConverter.IsLittleEndian)
+        {
+            return MemoryMarshal.AsBytes(values).ToArray();
+        }
+
         var bytes = new byte[values.Length * sizeof(int)];
         for (var i = 0; i < values.Length; i++)
         {
@@ -63,6 +68,11 @@ internal static class LittleEndianArrays
 
     public static byte[] Write(ReadOnlySpan<long> values)
     {
+        if (BitConverter.IsLittleEndian)
+        {
+            return MemoryMarshal.AsBytes(values).ToArray();
+        }
+
         var bytes = new byte[values.Length * sizeof(long)];
         for (var i = 0; i < values.Length; i++)
         {
@@ -74,10 +84,15 @@ internal static class LittleEndianArrays
 
     public static byte[] Write(ReadOnlySpan<float> values)
     {
+        // Bit-exact either way, so NaN payloads and -0.0 survive.
+        if (BitConverter.IsLittleEndian)
+        {
+            return MemoryMarshal.AsBytes(values).ToArray();
+        }
+
         var bytes = new byte[values.Length * sizeof(float)];
         for (var i = 0; i < values.Length; i++)
         {
-            // Bit-exact, so NaN payloads and -0.0 survive.
             BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), values[i]);
         }
 
