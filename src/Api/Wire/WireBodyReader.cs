@@ -11,6 +11,7 @@ namespace TinkerServer.Api.Wire;
 public sealed class WireBodyReader(WireLimits limits)
 {
     private const int ChunkSize = 64 * 1024;
+    private const int InitialCapacityCap = 8 * 1024 * 1024;
 
     /// <summary>The decoded body. Throws <see cref="WireFormatException"/> (413 / 415 / 422) for a bad body.</summary>
     public async Task<ReadOnlyMemory<byte>> ReadAsync(Stream body, string? contentEncoding, long? contentLength, CancellationToken cancellationToken)
@@ -36,8 +37,10 @@ public sealed class WireBodyReader(WireLimits limits)
                 $"The zstd body declares {declared} bytes of content, above the limit of {maxOutputBytes} bytes.");
         }
 
-        // The declared size is only a hint for the first allocation; the counter below is the real bound.
-        var output = new BoundedBuffer(maxOutputBytes, (int)Math.Min(declared ?? (ulong)compressed.Length * 4, (ulong)maxOutputBytes));
+        // The declared size is only a hint for the first allocation (capped, since a truncated frame can declare
+        // anything up to the bound); the counter below is the real bound.
+        var initial = Math.Min(Math.Min(declared ?? (ulong)compressed.Length * 4, InitialCapacityCap), (ulong)maxOutputBytes);
+        var output = new BoundedBuffer(maxOutputBytes, (int)initial);
         try
         {
             using var source = MemoryMarshal.TryGetArray(compressed, out var segment)
@@ -101,7 +104,9 @@ public sealed class WireBodyReader(WireLimits limits)
 
     private async Task<ReadOnlyMemory<byte>> ReadRawAsync(Stream body, long? contentLength, CancellationToken cancellationToken)
     {
-        var initial = (int)Math.Min(contentLength ?? ChunkSize, limits.MaxBodyBytes);
+        // Content-Length is the client's claim; trust it for sizing only up to a cap so a slow sender cannot pin
+        // a bound-sized buffer with a few bytes.
+        var initial = (int)Math.Min(Math.Min(contentLength ?? ChunkSize, InitialCapacityCap), limits.MaxBodyBytes);
         var buffer = new BoundedBuffer(limits.MaxBodyBytes, initial, tooLarge: TooLarge);
         while (true)
         {

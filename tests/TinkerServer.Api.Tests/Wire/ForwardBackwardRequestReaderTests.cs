@@ -316,6 +316,7 @@ public class ForwardBackwardRequestReaderTests
         { "empty chunk", m => m.Data[0].ModelInput.Add(new Chunk()) },
         { "negative seq_id", m => m.SeqId = -2 },
         { "no model_id", m => m.ModelId = string.Empty },
+        { "no loss_fn", m => m.LossFn = string.Empty },
     };
 
     [Theory]

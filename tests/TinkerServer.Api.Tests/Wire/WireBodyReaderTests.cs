@@ -100,6 +100,33 @@ public class WireBodyReaderTests
     }
 
     [Fact]
+    public async Task Truncated_frame_declaring_a_large_size_under_the_bound_does_not_allocate_it()
+    {
+        // Single-segment frame declaring 200 MiB (under the default 256 MiB bound), then nothing.
+        var frame = SdkWire.Hex("28 B5 2F FD A0 00 00 80 0C");
+        long allocated = 0;
+
+        var act = () => MeasureAllocations(() => Read(frame, "zstd", new WireLimits()), bytes => allocated = bytes);
+
+        (await act.Should().ThrowAsync<WireFormatException>()).Which.StatusCode.Should().Be(422);
+        allocated.Should().BeLessThan(16 * MiB);
+    }
+
+    [Fact]
+    public async Task Content_length_claim_does_not_size_the_buffer_beyond_a_cap()
+    {
+        long allocated = 0;
+        var read = ReadOnlyMemory<byte>.Empty;
+
+        await MeasureAllocations(
+            async () => read = await Read([1, 2, 3], null, new WireLimits(), contentLength: 200 * MiB),
+            bytes => allocated = bytes);
+
+        read.ToArray().Should().Equal(1, 2, 3);
+        allocated.Should().BeLessThan(16 * MiB);
+    }
+
+    [Fact]
     public async Task Zstd_body_exactly_at_the_bound_is_accepted()
     {
         var compressed = CompressZeros(MiB, declareSize: false);

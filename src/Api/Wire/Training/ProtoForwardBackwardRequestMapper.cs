@@ -36,6 +36,11 @@ internal static class ProtoForwardBackwardRequestMapper
             throw WireFormatException.Unprocessable($"seq_id must not be negative (got {message.SeqId}).");
         }
 
+        if (string.IsNullOrEmpty(message.LossFn))
+        {
+            throw WireFormatException.Unprocessable("loss_fn is required.");
+        }
+
         var budget = new TensorBudget(limits.MaxDecodedTensorBytes);
         var data = new AppDatum[message.Data.Count];
         for (var i = 0; i < data.Length; i++)
