@@ -128,7 +128,7 @@ public sealed class WireBodyReader(WireLimits limits)
     private sealed class BoundedBuffer(long maxBytes, int initialCapacity, Func<long, WireFormatException>? tooLarge = null)
     {
         private readonly byte[] _probe = new byte[1];
-        private byte[] _buffer = new byte[Math.Max(initialCapacity, 16)];
+        private byte[] _buffer = new byte[Math.Min(Math.Max(initialCapacity, 16), maxBytes)];
         private int _written;
 
         public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);

@@ -181,6 +181,16 @@ public class WireBodyReaderTests
     }
 
     [Fact]
+    public async Task Tiny_limits_are_exact()
+    {
+        var over = () => Read(new byte[11], null, new WireLimits { MaxBodyBytes = 10 }, contentLength: null);
+        var at = await Read(new byte[10], null, new WireLimits { MaxBodyBytes = 10 }, contentLength: null);
+
+        (await over.Should().ThrowAsync<WireFormatException>()).Which.StatusCode.Should().Be(413);
+        at.Length.Should().Be(10);
+    }
+
+    [Fact]
     public async Task Raw_body_exactly_at_the_limit_is_accepted()
     {
         var read = await Read(new byte[1024], null, new WireLimits { MaxBodyBytes = 1024 }, contentLength: null);
