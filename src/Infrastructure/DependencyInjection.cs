@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using TinkerServer.Application.Common;
 using TinkerServer.Infrastructure.Configuration;
+using TinkerServer.Infrastructure.Maintenance;
 using TinkerServer.Infrastructure.Persistence;
 using TinkerServer.Infrastructure.Storage;
 
@@ -25,6 +26,7 @@ public static class DependencyInjection
         services.AddSingleton(TimeProvider.System);
         services.AddPersistence(configuration);
         services.AddFileSystemArtifactStorage();
+        services.AddHostedService<MaintenanceService>();
         return services;
     }
 }

@@ -36,6 +36,9 @@ public sealed class TinkerServerOptions
     /// </summary>
     public string? PublicBaseUrl { get; set; }
 
+    /// <summary>How often sessions are checked for expiry and expired checkpoints purged.</summary>
+    public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     public string ResolvedDataDirectory => Path.GetFullPath(DataDirectory);
 
     public string ResolvedCheckpointRoot => Path.GetFullPath(CheckpointRoot ?? Path.Combine(ResolvedDataDirectory, "checkpoints"));
