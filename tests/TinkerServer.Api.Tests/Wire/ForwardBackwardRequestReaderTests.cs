@@ -257,6 +257,9 @@ public class ForwardBackwardRequestReaderTests
     [InlineData("{\"model_id\": \"m\", \"forward_backward_input\": {\"data\": [{\"model_input\": {\"chunks\": [{\"type\": \"encoded_text\", \"tokens\": [99999999999]}]}, \"loss_fn_inputs\": {}}], \"loss_fn\": \"cross_entropy\"}}")]
     [InlineData("{\"model_id\": \"m\", \"seq_id\": -1, \"forward_backward_input\": {\"data\": [], \"loss_fn\": \"cross_entropy\"}}")]
     [InlineData("{\"model_id\": \"m\", \"forward_backward_input\": {\"data\": [], \"loss_fn\": \"cross_entropy\"}")]
+    [InlineData("{\"model_id\": \"m\", \"forward_backward_input\": {\"data\": [{\"model_input\": {\"chunks\": []}, \"loss_fn_inputs\": {\"w\": {\"data\": [1e400], \"dtype\": \"float32\"}}}], \"loss_fn\": \"cross_entropy\"}}")]
+    [InlineData("{\"model_id\": \"m\", \"forward_backward_input\": {\"data\": [{\"model_input\": {\"chunks\": []}, \"loss_fn_inputs\": {\"w\": {\"data\": [1e400], \"dtype\": \"int64\"}}}], \"loss_fn\": \"cross_entropy\"}}")]
+    [InlineData("{\"model_id\": \"m\", \"forward_backward_input\": {\"data\": [{\"model_input\": {\"chunks\": []}, \"loss_fn_inputs\": {\"w\": {\"data\": [\"1\"], \"dtype\": \"float32\"}}}], \"loss_fn\": \"cross_entropy\"}}")]
     [InlineData("[1, 2]")]
     [InlineData("null")]
     public async Task Invalid_json_requests_are_a_422(string json)

@@ -139,9 +139,11 @@ internal static class JsonForwardBackwardRequestMapper
                 var f = 0;
                 foreach (var element in data.EnumerateArray())
                 {
-                    floats[f++] = element.ValueKind == JsonValueKind.Number
-                        ? (float)element.GetDouble()
-                        : throw WireFormatException.Unprocessable($"{what}.data[{f}] is not a number.");
+                    // Numbers beyond double's range are refused; within it, float32 rounding applies as in torch.
+                    floats[f] = element.ValueKind == JsonValueKind.Number && element.TryGetDouble(out var d) && double.IsFinite(d)
+                        ? (float)d
+                        : throw WireFormatException.Unprocessable($"{what}.data[{f}] is not a finite number.");
+                    f++;
                 }
 
                 return new TensorValues(floats, null);
@@ -170,8 +172,7 @@ internal static class JsonForwardBackwardRequestMapper
             }
 
             // Tolerate integral floats such as 3.0, which some serializers write for integer tensors.
-            var d = element.GetDouble();
-            if (Math.Floor(d) == d && d >= long.MinValue && d < long.MaxValue)
+            if (element.TryGetDouble(out var d) && double.IsFinite(d) && Math.Floor(d) == d && d >= long.MinValue && d < long.MaxValue)
             {
                 return (long)d;
             }
