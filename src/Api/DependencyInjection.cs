@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Http.Json;
 using TinkerServer.Api.Endpoints;
 using TinkerServer.Api.Errors;
 using TinkerServer.Api.Security;
+using TinkerServer.Api.Wire;
+using TinkerServer.Api.Wire.Training;
 using TinkerServer.Application.Abstractions;
 using TinkerServer.Application.Common;
 
@@ -29,6 +31,8 @@ public static class DependencyInjection
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddProblemDetails();
         services.AddSingleton<ICurrentCaller, DefaultCaller>();
+        services.AddSingleton(sp => sp.GetRequiredService<IConfiguration>().GetSection(WireLimits.SectionName).Get<WireLimits>() ?? new WireLimits());
+        services.AddSingleton<ForwardBackwardRequestReader>();
         return services;
     }
 
@@ -37,7 +41,12 @@ public static class DependencyInjection
         app.UseExceptionHandler();
         app.UseStatusCodePages(WriteEmptyErrorBody);
 
-        app.MapGet("/api/v1/healthz", () => TypedResults.Ok(new { status = "ok" }));
+        app.MapService();
+        app.MapSessions();
+        app.MapModels();
+        app.MapTraining();
+        app.MapWeights();
+        app.MapSampling();
         app.MapCheckpoints();
         app.MapTrainingRuns();
         return app;

@@ -13,6 +13,7 @@ public static class DependencyInjection
         services.AddScoped<Sessions.SessionAccess>();
         services.AddScoped<Futures.FutureEnqueuer>();
         services.AddScoped<Weights.PendingCheckpoints>();
+        services.AddScoped<Checkpoints.CheckpointReadAccess>();
         return services;
     }
 }

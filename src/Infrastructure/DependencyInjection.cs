@@ -2,7 +2,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using TinkerServer.Application.Common;
 using TinkerServer.Infrastructure.Configuration;
+using TinkerServer.Infrastructure.Maintenance;
 using TinkerServer.Infrastructure.Persistence;
+using TinkerServer.Infrastructure.Storage;
 
 namespace TinkerServer.Infrastructure;
 
@@ -23,6 +25,8 @@ public static class DependencyInjection
             .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
         services.AddPersistence(configuration);
+        services.AddFileSystemArtifactStorage();
+        services.AddHostedService<MaintenanceService>();
         return services;
     }
 }

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace TinkerServer.Api.Contracts;
 
 public sealed record SupportedModelDto(string ModelName, int MaxContextLength);
@@ -20,7 +18,6 @@ public sealed record ClientConfigResponse(
 
 public sealed record TelemetryResponse(string Status);
 
-public sealed record FutureHandleResponse(string RequestId, string? ModelId);
+public sealed record HealthResponse(string Status);
 
-/// <summary>Bodies the server accepts without reading (telemetry events, client config): any JSON.</summary>
-public sealed record AnyJson(JsonElement Value);
+public sealed record FutureHandleResponse(string RequestId, string? ModelId);

@@ -1,10 +1,15 @@
+using System.Globalization;
 using Mediator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using TinkerServer.Api.Contracts;
 using TinkerServer.Application.Checkpoints.DeleteCheckpoint;
+using TinkerServer.Application.Checkpoints.DownloadCheckpoint;
+using TinkerServer.Application.Checkpoints.GetCheckpointArchiveUrl;
 using TinkerServer.Application.Checkpoints.ListCheckpoints;
 using TinkerServer.Application.Checkpoints.ListTrainingRunCheckpoints;
+using TinkerServer.Infrastructure.Configuration;
 
 namespace TinkerServer.Api.Endpoints;
 
@@ -18,6 +23,10 @@ public static class CheckpointEndpoints
         api.MapGet("/models/{runId}/checkpoints", ListRunCheckpoints).WithName("ListModelCheckpoints");
         api.MapGet("/checkpoints", ListCheckpoints).WithName("ListCheckpoints");
         api.MapDelete("/training_runs/{runId}/checkpoints/{**checkpointId}", DeleteCheckpoint).WithName("DeleteCheckpoint");
+        api.MapGet("/training_runs/{runId}/checkpoints/{kind}/{name}/archive", GetArchiveUrl).WithName("GetCheckpointArchiveUrl");
+        api.MapGet("/training_runs/{runId}/checkpoints/{name}/archive", GetLegacyArchiveUrl).WithName("GetLegacyCheckpointArchiveUrl");
+        api.MapMethods("/training_runs/{runId}/checkpoints/{kind}/{name}/download", [HttpMethods.Get, HttpMethods.Head], Download)
+            .WithName("DownloadCheckpoint");
         return app;
     }
 
@@ -35,6 +44,49 @@ public static class CheckpointEndpoints
         return TypedResults.Ok(new CheckpointsListResponse(
             page.Checkpoints.Select(c => c.ToDto()).ToList(),
             new CursorDto(page.Offset, page.Limit, page.TotalCount)));
+    }
+
+    /// <summary>302 to a signed, expiring, absolute download URL (the hosted service's answer).</summary>
+    public static async Task<RedirectHttpResult> GetArchiveUrl(
+        string runId, string kind, string name, HttpContext context, IMediator mediator, IOptions<TinkerServerOptions> options,
+        CancellationToken cancellationToken) =>
+        await RedirectToDownload(new GetCheckpointArchiveUrlQuery(runId, $"{kind}/{name}"), context, mediator, options, cancellationToken);
+
+    /// <summary>SkyRL's bare-name spelling, meaning a sampler checkpoint.</summary>
+    public static async Task<RedirectHttpResult> GetLegacyArchiveUrl(
+        string runId, string name, HttpContext context, IMediator mediator, IOptions<TinkerServerOptions> options,
+        CancellationToken cancellationToken) =>
+        await RedirectToDownload(new GetCheckpointArchiveUrlQuery(runId, name), context, mediator, options, cancellationToken);
+
+    /// <summary>Streams the archive from storage with Content-Length, ranges and HEAD; never buffered whole.</summary>
+    public static async Task<FileStreamHttpResult> Download(
+        string runId,
+        string kind,
+        string name,
+        [FromQuery(Name = "expires")] string? expires,
+        [FromQuery(Name = "sig")] string? sig,
+        IMediator mediator,
+        CancellationToken cancellationToken)
+    {
+        var download = await mediator.Send(new DownloadCheckpointQuery(runId, kind, name, expires, sig), cancellationToken);
+        return TypedResults.Stream(
+            download.Content.Stream,
+            download.ContentType,
+            download.FileName,
+            download.Content.LastModified,
+            enableRangeProcessing: true);
+    }
+
+    private static async Task<RedirectHttpResult> RedirectToDownload(
+        GetCheckpointArchiveUrlQuery query, HttpContext context, IMediator mediator, IOptions<TinkerServerOptions> options,
+        CancellationToken cancellationToken)
+    {
+        var signed = await mediator.Send(query, cancellationToken);
+        var baseUrl = options.Value.PublicBaseUrl is { Length: > 0 } configured
+            ? configured.TrimEnd('/')
+            : $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
+        context.Response.Headers.Expires = signed.ExpiresAt.ToString("R", CultureInfo.InvariantCulture);
+        return TypedResults.Redirect(baseUrl + signed.RelativeUrl);
     }
 
     public static async Task<NoContent> DeleteCheckpoint(

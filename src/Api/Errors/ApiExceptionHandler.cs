@@ -55,6 +55,8 @@ public sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> log
         ConflictException => (StatusCodes.Status409Conflict, exception.Message),
         ArtifactExistsException => (StatusCodes.Status409Conflict, exception.Message),
         DuplicateKeyException => (StatusCodes.Status409Conflict, "The resource already exists."),
+        ArtifactPathEscapeException => (StatusCodes.Status404NotFound, "Not found."),
+        Wire.WireFormatException w => (w.StatusCode, w.Message),
         BadHttpRequestException b when b.StatusCode == StatusCodes.Status413PayloadTooLarge =>
             (StatusCodes.Status413PayloadTooLarge, "Request body too large."),
         BadHttpRequestException b => (StatusCodes.Status422UnprocessableEntity, $"Invalid request: {b.Message}"),

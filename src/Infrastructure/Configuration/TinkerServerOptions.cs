@@ -30,6 +30,15 @@ public sealed class TinkerServerOptions
     /// <summary>How long a signed download URL stays valid (the archive endpoint's Expires); default 15 minutes.</summary>
     public TimeSpan DownloadUrlLifetime { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Scheme and host clients reach this server at (e.g. "https://tinker.example.org"), for absolute download
+    /// URLs behind a proxy; default: taken from each request.
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>How often sessions are checked for expiry and expired checkpoints purged.</summary>
+    public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     public string ResolvedDataDirectory => Path.GetFullPath(DataDirectory);
 
     public string ResolvedCheckpointRoot => Path.GetFullPath(CheckpointRoot ?? Path.Combine(ResolvedDataDirectory, "checkpoints"));

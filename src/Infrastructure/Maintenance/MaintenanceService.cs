@@ -1,0 +1,53 @@
+using Mediator;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using TinkerServer.Application.Checkpoints.PurgeExpiredCheckpoints;
+using TinkerServer.Application.Sessions.ExpireStaleSessions;
+using TinkerServer.Infrastructure.Configuration;
+
+namespace TinkerServer.Infrastructure.Maintenance;
+
+/// <summary>Periodic housekeeping: expires silent sessions (unloading their runs) and purges expired checkpoints.</summary>
+public sealed partial class MaintenanceService(
+    IServiceScopeFactory scopes,
+    IOptions<TinkerServerOptions> options,
+    TimeProvider time,
+    ILogger<MaintenanceService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.MaintenanceInterval, time);
+        do
+        {
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogFailed(logger, ex);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
+        var expired = await mediator.Send(new ExpireStaleSessionsCommand(), cancellationToken);
+        var purged = await mediator.Send(new PurgeExpiredCheckpointsCommand(), cancellationToken);
+        if (expired > 0 || purged > 0)
+        {
+            LogSwept(logger, expired, purged);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Maintenance: {Sessions} session(s) expired, {Checkpoints} expired checkpoint(s) purged")]
+    private static partial void LogSwept(ILogger logger, int sessions, int checkpoints);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Maintenance pass failed; retrying at the next tick")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}
