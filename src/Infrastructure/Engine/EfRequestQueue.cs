@@ -15,10 +15,11 @@ namespace TinkerServer.Infrastructure.Engine;
 /// <item>A run's requests execute one work item at a time (nothing is claimed for a run while one of its
 /// requests is running), in seq_id order. Requests without a seq_id (create_model, unload_model, hand-built
 /// ones) keep their arrival order relative to the rest.</item>
-/// <item>A request whose seq_id is not the next after the highest finished one of its run is held: the SDK
-/// sends the chunks of one forward_backward concurrently, the first chunk last. After
+/// <item>A forward/forward_backward whose seq_id is not the next after the highest finished one of its run is
+/// held: the SDK sends the chunks of one call concurrently, the first chunk last. After
 /// <see cref="EngineOptions.SeqGapHoldTimeout"/> it runs anyway (a lower seq may have been refused at the API
-/// and never stored) and a warning is logged.</item>
+/// and never stored) and a warning is logged. Other kinds are never held: the SDK sends them only after every
+/// lower seq was acknowledged, so their gap cannot fill.</item>
 /// <item>A forward/forward_backward head takes along the directly following requests of the same run with
 /// consecutive seq ids, the same kind and the same loss_fn/loss_fn_config, up to the batch limit.</item>
 /// <item>Samples ignore training order; one sampler's samples run one work item at a time (oldest first,
@@ -165,6 +166,13 @@ internal sealed class EfRequestQueue(AppDbContext db, TimeProvider time, IOption
         // The SDK numbers a model's requests 1, 2, 3, … (create-via-load uses 0).
         var expected = (lastFinishedSeq ?? 0) + 1;
         if (head.SeqId <= expected)
+        {
+            return head;
+        }
+
+        // Only the chunks of one forward/forward_backward call arrive out of order; anything else is sent after
+        // every lower seq was acknowledged, so a gap before it was refused at the API and will never fill.
+        if (!head.Kind.IsBatchable())
         {
             return head;
         }

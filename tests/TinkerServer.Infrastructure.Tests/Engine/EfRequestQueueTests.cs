@@ -68,13 +68,26 @@ public sealed class EfRequestQueueTests
         await using var db = await EngineDatabase.CreateAsync(o => o.SeqGapHoldTimeout = TimeSpan.FromSeconds(30));
         await db.AddAsync(RequestKind.OptimStep, ModelA, 1);
         await db.CompleteAsync(await db.ClaimAsync());
-        var fourth = await db.AddAsync(RequestKind.OptimStep, ModelA, 4);
+        var fourth = await db.AddAsync(RequestKind.ForwardBackward, ModelA, 4, FwdBwd("cross_entropy"));
 
         db.Time.Advance(TimeSpan.FromSeconds(29));
         (await db.ClaimAsync()).Should().BeEmpty();
 
         db.Time.Advance(TimeSpan.FromSeconds(2));
         (await db.ClaimAsync()).Should().Equal(fourth.Id);
+    }
+
+    [Fact]
+    public async Task A_barrier_after_a_gap_is_not_held_because_the_sdk_never_sends_it_before_lower_seqs_are_acknowledged()
+    {
+        await using var db = await EngineDatabase.CreateAsync();
+        await db.AddAsync(RequestKind.OptimStep, ModelA, 1);
+        await db.CompleteAsync(await db.ClaimAsync());
+
+        // seq 2 (say a load_weights refused with 400 at the API) never reached the queue.
+        var save = await db.AddAsync(RequestKind.SaveWeights, ModelA, 3, new SaveWeightsPayload("a", false, null));
+
+        (await db.ClaimAsync()).Should().Equal(save.Id);
     }
 
     [Fact]
