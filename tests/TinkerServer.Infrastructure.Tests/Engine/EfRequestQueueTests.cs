@@ -5,6 +5,7 @@ using TinkerServer.Application.Abstractions.Engine;
 using TinkerServer.Application.Futures;
 using TinkerServer.Domain.Futures;
 using TinkerServer.Infrastructure.Engine;
+using TinkerServer.Infrastructure.Tests.Persistence;
 
 namespace TinkerServer.Infrastructure.Tests.Engine;
 
@@ -13,10 +14,13 @@ public sealed class EfRequestQueueTests
     private const string ModelA = "s:train:0";
     private const string ModelB = "s:train:1";
 
-    [Fact]
-    public async Task A_runs_requests_run_in_seq_order_whatever_their_arrival_order()
+    public static TheoryData<string> Providers => TestDatabase.Providers;
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_runs_requests_run_in_seq_order_whatever_their_arrival_order(string provider)
     {
-        await using var db = await EngineDatabase.CreateAsync();
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
         var third = await db.AddAsync(RequestKind.OptimStep, ModelA, 3);
         var first = await db.AddAsync(RequestKind.OptimStep, ModelA, 1);
         var second = await db.AddAsync(RequestKind.OptimStep, ModelA, 2);
@@ -34,10 +38,11 @@ public sealed class EfRequestQueueTests
         (await db.ClaimAsync()).Should().BeEmpty();
     }
 
-    [Fact]
-    public async Task Nothing_of_a_run_is_claimed_while_one_of_its_requests_runs_but_other_runs_proceed()
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Nothing_of_a_run_is_claimed_while_one_of_its_requests_runs_but_other_runs_proceed(string provider)
     {
-        await using var db = await EngineDatabase.CreateAsync();
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
         var a1 = await db.AddAsync(RequestKind.OptimStep, ModelA, 1);
         var a2 = await db.AddAsync(RequestKind.OptimStep, ModelA, 2);
         var b1 = await db.AddAsync(RequestKind.OptimStep, ModelB, 1);
@@ -50,10 +55,11 @@ public sealed class EfRequestQueueTests
         (await db.ClaimAsync()).Should().Equal(a2.Id);
     }
 
-    [Fact]
-    public async Task A_request_after_a_seq_gap_is_held_until_the_gap_fills()
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_request_after_a_seq_gap_is_held_until_the_gap_fills(string provider)
     {
-        await using var db = await EngineDatabase.CreateAsync();
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
         var second = await db.AddAsync(RequestKind.ForwardBackward, ModelA, 2, FwdBwd("cross_entropy"));
 
         (await db.ClaimAsync()).Should().BeEmpty("seq 1 has not arrived");
@@ -62,10 +68,11 @@ public sealed class EfRequestQueueTests
         (await db.ClaimAsync()).Should().Equal(first.Id, second.Id);
     }
 
-    [Fact]
-    public async Task A_held_request_runs_anyway_after_the_hold_timeout()
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_held_request_runs_anyway_after_the_hold_timeout(string provider)
     {
-        await using var db = await EngineDatabase.CreateAsync(o => o.SeqGapHoldTimeout = TimeSpan.FromSeconds(30));
+        await using var db = await EngineDatabase.CreateAsync(o => o.SeqGapHoldTimeout = TimeSpan.FromSeconds(30), provider: provider);
         await db.AddAsync(RequestKind.OptimStep, ModelA, 1);
         await db.CompleteAsync(await db.ClaimAsync());
         var fourth = await db.AddAsync(RequestKind.ForwardBackward, ModelA, 4, FwdBwd("cross_entropy"));
@@ -77,10 +84,11 @@ public sealed class EfRequestQueueTests
         (await db.ClaimAsync()).Should().Equal(fourth.Id);
     }
 
-    [Fact]
-    public async Task A_barrier_after_a_gap_is_not_held_because_the_sdk_never_sends_it_before_lower_seqs_are_acknowledged()
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_barrier_after_a_gap_is_not_held_because_the_sdk_never_sends_it_before_lower_seqs_are_acknowledged(string provider)
     {
-        await using var db = await EngineDatabase.CreateAsync();
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
         await db.AddAsync(RequestKind.OptimStep, ModelA, 1);
         await db.CompleteAsync(await db.ClaimAsync());
 
@@ -90,10 +98,11 @@ public sealed class EfRequestQueueTests
         (await db.ClaimAsync()).Should().Equal(save.Id);
     }
 
-    [Fact]
-    public async Task The_next_seq_after_finished_ones_runs_at_once_even_when_failed_requests_came_before()
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task The_next_seq_after_finished_ones_runs_at_once_even_when_failed_requests_came_before(string provider)
     {
-        await using var db = await EngineDatabase.CreateAsync();
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
         var one = await db.AddAsync(RequestKind.OptimStep, ModelA, 1);
         (await db.ClaimAsync()).Should().Equal(one.Id);
         await using (var scope = db.Scope())
@@ -107,10 +116,11 @@ public sealed class EfRequestQueueTests
         (await db.GetAsync(one.Id)).ErrorCategory.Should().Be(FailureCategory.Server);
     }
 
-    [Fact]
-    public async Task Unsequenced_requests_keep_their_arrival_order_around_sequenced_ones()
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Unsequenced_requests_keep_their_arrival_order_around_sequenced_ones(string provider)
     {
-        await using var db = await EngineDatabase.CreateAsync();
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
         var create = await db.AddAsync(RequestKind.CreateModel, ModelA, null);
         var one = await db.AddAsync(RequestKind.OptimStep, ModelA, 1);
         var unload = await db.AddAsync(RequestKind.UnloadModel, ModelA, null);
@@ -126,10 +136,11 @@ public sealed class EfRequestQueueTests
         order.Should().Equal(create.Id, one.Id, unload.Id);
     }
 
-    [Fact]
-    public async Task Consecutive_compatible_forward_backward_requests_are_batched_up_to_the_next_barrier()
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Consecutive_compatible_forward_backward_requests_are_batched_up_to_the_next_barrier(string provider)
     {
-        await using var db = await EngineDatabase.CreateAsync();
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
         var f1 = await db.AddAsync(RequestKind.ForwardBackward, ModelA, 1, FwdBwd("cross_entropy", ("b", 1), ("a", 2)));
         var f2 = await db.AddAsync(RequestKind.ForwardBackward, ModelA, 2, FwdBwd("cross_entropy", ("a", 2), ("b", 1)));
         var f3 = await db.AddAsync(RequestKind.ForwardBackward, ModelA, 3, FwdBwd("cross_entropy", ("a", 2), ("b", 1)));
@@ -158,10 +169,11 @@ public sealed class EfRequestQueueTests
             o => o.WithStrictOrdering());
     }
 
-    [Fact]
-    public async Task A_batch_stops_at_a_seq_gap_and_at_the_batch_limit()
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_batch_stops_at_a_seq_gap_and_at_the_batch_limit(string provider)
     {
-        await using var db = await EngineDatabase.CreateAsync();
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
         var f1 = await db.AddAsync(RequestKind.Forward, ModelA, 1, FwdBwd("cross_entropy"));
         var f2 = await db.AddAsync(RequestKind.Forward, ModelA, 2, FwdBwd("cross_entropy"));
         var f3 = await db.AddAsync(RequestKind.Forward, ModelA, 3, FwdBwd("cross_entropy"));
@@ -172,10 +184,11 @@ public sealed class EfRequestQueueTests
         (await db.ClaimAsync()).Should().Equal(f3.Id);
     }
 
-    [Fact]
-    public async Task Samples_ignore_training_order_and_one_sampler_runs_one_item_at_a_time()
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Samples_ignore_training_order_and_one_sampler_runs_one_item_at_a_time(string provider)
     {
-        await using var db = await EngineDatabase.CreateAsync();
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
         var busy = await db.AddAsync(RequestKind.OptimStep, ModelA, 1);
         (await db.ClaimAsync()).Should().Equal(busy.Id);
         await db.AddAsync(RequestKind.OptimStep, ModelA, 2);
@@ -192,10 +205,11 @@ public sealed class EfRequestQueueTests
         (await db.ClaimAsync()).Should().Equal(s3.Id);
     }
 
-    [Fact]
-    public async Task The_oldest_runnable_head_goes_first()
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task The_oldest_runnable_head_goes_first(string provider)
     {
-        await using var db = await EngineDatabase.CreateAsync();
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
         var b = await db.AddAsync(RequestKind.OptimStep, ModelB, 1);
         var a = await db.AddAsync(RequestKind.OptimStep, ModelA, 1);
 
@@ -203,10 +217,11 @@ public sealed class EfRequestQueueTests
         (await db.ClaimAsync()).Should().Equal(a.Id);
     }
 
-    [Fact]
-    public async Task Requests_left_running_by_a_dead_worker_are_requeued_and_claimable_again()
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Requests_left_running_by_a_dead_worker_are_requeued_and_claimable_again(string provider)
     {
-        await using var db = await EngineDatabase.CreateAsync();
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
         var request = await db.AddAsync(RequestKind.OptimStep, ModelA, 1);
         (await db.ClaimAsync("dead")).Should().Equal(request.Id);
         (await db.GetAsync(request.Id)).ClaimedBy.Should().Be("dead");
@@ -222,10 +237,11 @@ public sealed class EfRequestQueueTests
         (await db.ClaimAsync("alive")).Should().Equal(request.Id);
     }
 
-    [Fact]
-    public async Task Racing_workers_claim_every_request_exactly_once_and_keep_each_runs_order()
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Racing_workers_claim_every_request_exactly_once_and_keep_each_runs_order(string provider)
     {
-        await using var db = await EngineDatabase.CreateAsync();
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
         const int models = 6;
         const int perModel = 12;
         for (var seq = 1; seq <= perModel; seq++)

@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Npgsql;
 using TinkerServer.Application.Abstractions.Compute;
 using TinkerServer.Application.Abstractions.Engine;
 using TinkerServer.Application.Abstractions.Storage;
@@ -10,23 +11,27 @@ using TinkerServer.Application.Futures;
 using TinkerServer.Domain.Futures;
 using TinkerServer.Infrastructure.Engine;
 using TinkerServer.Infrastructure.Persistence;
+using TinkerServer.Infrastructure.Tests.Persistence;
 
 namespace TinkerServer.Infrastructure.Tests.Engine;
 
 /// <summary>
-/// A migrated temp SQLite file with persistence and the engine registered as the app does (AddPersistence +
+/// A migrated temp SQLite file (or, with TINKER_TEST_POSTGRES, a fresh PostgreSQL database) with persistence and the engine registered as the app does (AddPersistence +
 /// AddEngine), a controllable clock, and helpers to put requests into the queue and finish them.
 /// </summary>
 internal sealed class EngineDatabase : IAsyncDisposable
 {
     private int _next;
 
-    private EngineDatabase(string directory, ServiceProvider services, FakeTimeProvider time)
+    private EngineDatabase(string provider, string directory, ServiceProvider services, FakeTimeProvider time)
     {
+        Provider = provider;
         Directory = directory;
         Services = services;
         Time = time;
     }
+
+    public string Provider { get; }
 
     public string Directory { get; }
 
@@ -34,19 +39,18 @@ internal sealed class EngineDatabase : IAsyncDisposable
 
     public FakeTimeProvider Time { get; }
 
-    public string ConnectionString => $"Data Source={Path.Combine(Directory, "tinker.db")}";
-
     public static async Task<EngineDatabase> CreateAsync(
         Action<EngineOptions>? configure = null,
         ITrainingBackend? backend = null,
-        IArtifactStorage? storage = null)
+        IArtifactStorage? storage = null,
+        string provider = TestDatabase.Sqlite)
     {
         var directory = Path.Combine(Path.GetTempPath(), "tinker-engine-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 4, 12, 0, 0, TimeSpan.Zero));
         var services = new ServiceCollection()
             .AddLogging()
-            .AddPersistence($"Data Source={Path.Combine(directory, "tinker.db")}")
+            .AddPersistence(provider == TestDatabase.Postgres ? PostgresDatabase() : $"Data Source={Path.Combine(directory, "tinker.db")}")
             .AddEngine();
         services.AddSingleton<TimeProvider>(time);
         services.Configure<EngineOptions>(o => configure?.Invoke(o));
@@ -60,9 +64,9 @@ internal sealed class EngineDatabase : IAsyncDisposable
             services.AddSingleton(storage);
         }
 
-        var provider = services.BuildServiceProvider();
-        await provider.InitializeDatabaseAsync();
-        return new EngineDatabase(directory, provider, time);
+        var built = services.BuildServiceProvider();
+        await built.InitializeDatabaseAsync();
+        return new EngineDatabase(provider, directory, built, time);
     }
 
     public AsyncServiceScope Scope() => Services.CreateAsyncScope();
@@ -110,6 +114,13 @@ internal sealed class EngineDatabase : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Provider == TestDatabase.Postgres)
+        {
+            await using var scope = Services.CreateAsyncScope();
+            NpgsqlConnection.ClearAllPools();
+            await scope.ServiceProvider.GetRequiredService<AppDbContext>().Database.EnsureDeletedAsync();
+        }
+
         await Services.DisposeAsync();
         SqliteConnection.ClearAllPools();
         if (System.IO.Directory.Exists(Directory))
@@ -117,4 +128,11 @@ internal sealed class EngineDatabase : IAsyncDisposable
             System.IO.Directory.Delete(Directory, recursive: true);
         }
     }
+
+    private static string PostgresDatabase() =>
+        new NpgsqlConnectionStringBuilder(TestDatabase.PostgresConnectionString
+            ?? throw new InvalidOperationException($"{TestDatabase.PostgresVariable} is not set."))
+        {
+            Database = "tinker_engine_" + Guid.NewGuid().ToString("N"),
+        }.ConnectionString;
 }

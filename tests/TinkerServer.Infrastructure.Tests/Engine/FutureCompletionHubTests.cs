@@ -2,12 +2,15 @@ using Microsoft.Extensions.DependencyInjection;
 using TinkerServer.Application.Abstractions.Engine;
 using TinkerServer.Domain.Futures;
 using TinkerServer.Infrastructure.Engine;
+using TinkerServer.Infrastructure.Tests.Persistence;
 
 namespace TinkerServer.Infrastructure.Tests.Engine;
 
 public sealed class FutureCompletionHubTests
 {
     private static readonly TimeSpan Long = TimeSpan.FromMinutes(5);
+
+    public static TheoryData<string> Providers => TestDatabase.Providers;
 
     [Fact]
     public async Task An_in_process_completion_wakes_its_waiters_without_a_query()
@@ -27,10 +30,11 @@ public sealed class FutureCompletionHubTests
         hub.AwaitedCount.Should().Be(1);
     }
 
-    [Fact]
-    public async Task A_completion_committed_by_another_process_is_found_by_the_next_tick()
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_completion_committed_by_another_process_is_found_by_the_next_tick(string provider)
     {
-        await using var db = await EngineDatabase.CreateAsync();
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
         var hub = db.Services.GetRequiredService<FutureCompletionHub>();
         var request = await db.AddAsync(RequestKind.OptimStep, "s:train:0", 1);
         var wait = hub.WaitAsync(request.Id, Long, default);
@@ -108,10 +112,11 @@ public sealed class FutureCompletionHubTests
         hub.AwaitedCount.Should().Be(10);
     }
 
-    [Fact]
-    public async Task Two_thousand_distinct_futures_are_checked_in_one_query()
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Two_thousand_distinct_futures_are_checked_in_one_query(string provider)
     {
-        await using var db = await EngineDatabase.CreateAsync();
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
         var hub = db.Services.GetRequiredService<FutureCompletionHub>();
         var waits = Enumerable.Range(0, 2000).Select(i => hub.WaitAsync($"missing-{i}", Long, default)).ToList();
         var request = await db.AddAsync(RequestKind.OptimStep, "s:train:0", 1);

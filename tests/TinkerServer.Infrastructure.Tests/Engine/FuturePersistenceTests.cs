@@ -6,15 +6,19 @@ using TinkerServer.Domain.Futures;
 using TinkerServer.Domain.Sampling;
 using TinkerServer.Domain.Sessions;
 using TinkerServer.Domain.TrainingRuns;
+using TinkerServer.Infrastructure.Tests.Persistence;
 
 namespace TinkerServer.Infrastructure.Tests.Engine;
 
 public sealed class FuturePersistenceTests
 {
-    [Fact]
-    public async Task A_future_round_trips_and_reads_are_fresh_within_one_scope()
+    public static TheoryData<string> Providers => TestDatabase.Providers;
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task A_future_round_trips_and_reads_are_fresh_within_one_scope(string provider)
     {
-        await using var db = await EngineDatabase.CreateAsync();
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
         var request = await db.AddAsync(RequestKind.OptimStep, "s:train:0", long.MaxValue);
         await using var reader = db.Scope();
         var futures = reader.ServiceProvider.GetRequiredService<IFutureRepository>();
@@ -35,10 +39,11 @@ public sealed class FuturePersistenceTests
         (await futures.FindAsync("nope", default)).Should().BeNull();
     }
 
-    [Fact]
-    public async Task The_dedup_key_is_unique_but_requests_without_one_are_not_deduplicated()
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task The_dedup_key_is_unique_but_requests_without_one_are_not_deduplicated(string provider)
     {
-        await using var db = await EngineDatabase.CreateAsync();
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
         await AddWithKeyAsync(db, "a", "model:m:seq:1");
         await AddWithKeyAsync(db, "b", null);
         await AddWithKeyAsync(db, "c", null);
@@ -50,10 +55,11 @@ public sealed class FuturePersistenceTests
         (await scope.ServiceProvider.GetRequiredService<IFutureRepository>().FindByDedupKeyAsync("model:m:seq:1", default))!.Id.Should().Be("a");
     }
 
-    [Fact]
-    public async Task Unfinished_requests_of_given_kinds_are_listed_for_update()
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Unfinished_requests_of_given_kinds_are_listed_for_update(string provider)
     {
-        await using var db = await EngineDatabase.CreateAsync();
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
         var save = await db.AddAsync(RequestKind.SaveWeights, "s:train:0", 1, new SaveWeightsPayload("a", false, null));
         await db.AddAsync(RequestKind.OptimStep, "s:train:1", 1);
         var done = await db.AddAsync(RequestKind.SaveWeights, "s:train:2", 1, new SaveWeightsPayload("b", false, null));
@@ -73,10 +79,11 @@ public sealed class FuturePersistenceTests
         (await db.GetAsync(save.Id)).Status.Should().Be(FutureStatus.Failed);
     }
 
-    [Fact]
-    public async Task Has_training_requests_ignores_create_model()
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Has_training_requests_ignores_create_model(string provider)
     {
-        await using var db = await EngineDatabase.CreateAsync();
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
         await db.AddAsync(RequestKind.CreateModel, "s:train:0", null);
         await using var scope = db.Scope();
         var futures = scope.ServiceProvider.GetRequiredService<IFutureRepository>();
@@ -86,10 +93,11 @@ public sealed class FuturePersistenceTests
         (await futures.HasTrainingRequestsAsync("s:train:0", default)).Should().BeTrue();
     }
 
-    [Fact]
-    public async Task Sampling_sessions_of_every_kind_round_trip()
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Sampling_sessions_of_every_kind_round_trip(string provider)
     {
-        await using var db = await EngineDatabase.CreateAsync();
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
         var session = SessionId.Parse("sess");
         var path = CheckpointPath.ParseTinkerPath("tinker://sess:train:0/sampler_weights/s1");
         var now = db.Time.GetUtcNow();
