@@ -99,7 +99,7 @@ internal static class RowOps
         }
     }
 
-    /// <summary>act = silu(gate) ⊙ up.</summary>
+    /// <summary>act = silu(gate) ⊙ up; act must not alias either input.</summary>
     public static void SiluGate(float[] gate, float[] up, float[] act, int count)
     {
         var g = gate.AsSpan(0, count);
