@@ -76,7 +76,8 @@ internal static class Generation
         var v = c.VocabSize;
         var firstLogits = new float[v];
         var lastRow = hF.AsSpan((prompt.Length - 1) * c.HiddenSize, c.HiddenSize).ToArray();
-        LogProbHead.Logits(w, adapter, lastRow, adapter?.LmHead is { } lm ? LogProbHead.LoraInput(lm, lastRow, 1) : null, 0, 1, firstLogits);
+        var headBT = adapter?.LmHead is { } lm ? Gemm.Transpose(lm.B, lm.Out, lm.Rank) : null;
+        LogProbHead.Logits(w, adapter, lastRow, adapter?.LmHead is { } lm1 ? LogProbHead.LoraInput(lm1, lastRow, 1) : null, headBT, 0, 1, firstLogits);
 
         var n = input.NumSamples;
         var baseSeed = p.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
@@ -121,7 +122,7 @@ internal static class Generation
             var rows = live.Count;
             var h = Forward(w, adapter, live.Select(s => s.Cache).ToArray(), Enumerable.Repeat(position, rows).ToArray(), live.Select(s => s.Tokens[^1]).ToArray(), cos, sin);
             var logits = new float[rows * v];
-            LogProbHead.Logits(w, adapter, h, adapter?.LmHead is { } head ? LogProbHead.LoraInput(head, h, rows) : null, 0, rows, logits);
+            LogProbHead.Logits(w, adapter, h, adapter?.LmHead is { } head ? LogProbHead.LoraInput(head, h, rows) : null, headBT, 0, rows, logits);
             for (var r = 0; r < rows; r++)
             {
                 Array.Copy(logits, r * v, live[r].Logits, 0, v);
@@ -292,12 +293,13 @@ internal static class Generation
         logprobs[0] = float.NaN;
         var topk = new List<IReadOnlyList<TokenLogprob>?> { null };
         var u = adapter?.LmHead is { } lm ? LogProbHead.LoraInput(lm, hF, rows) : null;
+        var bT = adapter?.LmHead is { } lmB ? Gemm.Transpose(lmB.B, lmB.Out, lmB.Rank) : null;
         var rb = LogProbHead.BlockRows(v);
         var logits = new float[rb * v];
         for (var r0 = 0; r0 < rows; r0 += rb)
         {
             var n = Math.Min(rb, rows - r0);
-            LogProbHead.Logits(w, adapter, hF, u, r0, n, logits);
+            LogProbHead.Logits(w, adapter, hF, u, bT, r0, n, logits);
             for (var i = 0; i < n; i++)
             {
                 var row = logits.AsSpan(i * v, v);

@@ -26,11 +26,11 @@ internal static class LogProbHead
         var logprobs = new float[rows];
         var rb = BlockRows(v);
         var logits = new float[rb * v];
-        var dzLoraT = lora is not null && gradient is not null ? Gemm.Transpose(lora.B, lora.Out, lora.Rank) : null;
+        var bT = lora is null ? null : Gemm.Transpose(lora.B, lora.Out, lora.Rank);
         for (var r0 = 0; r0 < rows; r0 += rb)
         {
             var n = Math.Min(rb, rows - r0);
-            Logits(w, adapter, hF, u, r0, n, logits);
+            Logits(w, adapter, hF, u, bT, r0, n, logits);
             ForEachRow(n, v, i =>
             {
                 var row = logits.AsSpan(i * v, v);
@@ -62,13 +62,12 @@ internal static class LogProbHead
                 var r = lora.Rank;
                 var s = adapter!.Scaling;
                 var gBu = new float[n * r];
-                Gemm.NT(logits, 0, v, dzLoraT!, 0, v, gBu, 0, r, n, r, v);
+                Gemm.NN(logits, 0, v, lora.B, 0, r, gBu, 0, r, n, r, v);
                 var uBlock = u!.AsSpan(r0 * r, n * r).ToArray();
                 Gemm.TN(logits, v, uBlock, r, n, lora.EnsureGradB(), alpha: s, accumulate: true);
                 var hBlock = hF.AsSpan(r0 * h, n * h).ToArray();
                 Gemm.TN(gBu, r, hBlock, h, n, lora.EnsureGradA(), alpha: s, accumulate: true);
-                var aT = Gemm.Transpose(lora.A, r, h);
-                Gemm.NT(gBu, 0, r, aT, 0, r, gHF!, r0 * h, h, n, h, r, alpha: s, accumulate: true);
+                Gemm.NN(gBu, 0, r, lora.A, 0, h, gHF!, r0 * h, h, n, h, r, alpha: s, accumulate: true);
             }
         }
 
@@ -83,8 +82,8 @@ internal static class LogProbHead
         return u;
     }
 
-    /// <summary>Raw logits of rows r0..r0+n into logits[0..n·V).</summary>
-    public static void Logits(Qwen3Weights w, LoraAdapter? adapter, float[] hF, float[]? u, int r0, int n, float[] logits)
+    /// <summary>Raw logits of rows r0..r0+n into logits[0..n·V); bT is the lm_head LoRA Bᵀ [r, V] when adapted.</summary>
+    public static void Logits(Qwen3Weights w, LoraAdapter? adapter, float[] hF, float[]? u, float[]? bT, int r0, int n, float[] logits)
     {
         var c = w.Config;
         var v = c.VocabSize;
@@ -93,7 +92,7 @@ internal static class LogProbHead
         var lora = adapter?.LmHead;
         if (lora is not null)
         {
-            Gemm.NT(u!, r0 * lora.Rank, lora.Rank, lora.B, 0, lora.Rank, logits, 0, v, n, v, lora.Rank, alpha: adapter!.Scaling, accumulate: true);
+            Gemm.NN(u!, r0 * lora.Rank, lora.Rank, bT!, 0, v, logits, 0, v, n, v, lora.Rank, alpha: adapter!.Scaling, accumulate: true);
         }
     }
 

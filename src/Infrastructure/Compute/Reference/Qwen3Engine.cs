@@ -172,18 +172,17 @@ internal static class Qwen3Engine
         var inter = c.IntermediateSize;
 
         var gAct = new float[s * inter];
-        LinearBackward(lw, adapter, l, LoraTarget.Down, a.Act, null, a.U, gX, s, gAct, accumulate: false);
+        LinearBackward(lw, adapter, l, LoraTarget.Down, a.Act, a.U, gX, s, gAct, accumulate: false);
         var gGate = new float[s * inter];
         var gUp = new float[s * inter];
         RowOps.SiluGateBackward(a.Gate, a.Up, gAct, gGate, gUp, s * inter);
         var gH2 = new float[s * h];
-        var h2T = NeedsInputTranspose(adapter, l, LoraTarget.Gate, LoraTarget.Up) ? Gemm.Transpose(a.H2, s, h) : null;
-        LinearBackward(lw, adapter, l, LoraTarget.Gate, a.H2, h2T, a.U, gGate, s, gH2, accumulate: false);
-        LinearBackward(lw, adapter, l, LoraTarget.Up, a.H2, h2T, a.U, gUp, s, gH2, accumulate: true);
+        LinearBackward(lw, adapter, l, LoraTarget.Gate, a.H2, a.U, gGate, s, gH2, accumulate: false);
+        LinearBackward(lw, adapter, l, LoraTarget.Up, a.H2, a.U, gUp, s, gH2, accumulate: true);
         RowOps.RmsNormBackward(a.XMid, lw.PostAttentionNorm, a.Rstd2, gH2, gX, s, h, accumulate: true);
 
         var gAttn = new float[s * c.QDim];
-        LinearBackward(lw, adapter, l, LoraTarget.O, a.Attn, null, a.U, gX, s, gAttn, accumulate: false);
+        LinearBackward(lw, adapter, l, LoraTarget.O, a.Attn, a.U, gX, s, gAttn, accumulate: false);
         var gQ = new float[s * c.QDim];
         var gK = new float[s * c.KvDim];
         var gV = new float[s * c.KvDim];
@@ -196,16 +195,12 @@ internal static class Qwen3Engine
         RowOps.RmsNormBackward(a.KRaw, lw.KNorm, a.KRstd, gK, gKRaw, s * c.NumKvHeads, c.HeadDim, accumulate: false);
 
         var gH1 = new float[s * h];
-        var h1T = NeedsInputTranspose(adapter, l, LoraTarget.Q, LoraTarget.K, LoraTarget.V) ? Gemm.Transpose(a.H1, s, h) : null;
-        LinearBackward(lw, adapter, l, LoraTarget.Q, a.H1, h1T, a.U, gQRaw, s, gH1, accumulate: false);
-        LinearBackward(lw, adapter, l, LoraTarget.K, a.H1, h1T, a.U, gKRaw, s, gH1, accumulate: true);
-        LinearBackward(lw, adapter, l, LoraTarget.V, a.H1, h1T, a.U, gV, s, gH1, accumulate: true);
+        LinearBackward(lw, adapter, l, LoraTarget.Q, a.H1, a.U, gQRaw, s, gH1, accumulate: false);
+        LinearBackward(lw, adapter, l, LoraTarget.K, a.H1, a.U, gKRaw, s, gH1, accumulate: true);
+        LinearBackward(lw, adapter, l, LoraTarget.V, a.H1, a.U, gV, s, gH1, accumulate: true);
         RowOps.RmsNormBackward(a.XIn, lw.InputNorm, a.Rstd1, gH1, gX, s, h, accumulate: true);
         return gX;
     }
-
-    private static bool NeedsInputTranspose(LoraAdapter? adapter, int l, params LoraTarget[] targets) =>
-        adapter is not null && targets.Count(t => adapter[l, t] is not null) > 1;
 
     /// <summary>y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ; stores u = x·Aᵀ for the backward pass.</summary>
     internal static float[] Linear(Qwen3LayerWeights lw, LoraAdapter? adapter, int l, LoraTarget t, float[] x, int rows, float[]?[]? u)
@@ -231,12 +226,13 @@ internal static class Qwen3Engine
         var r = lora.Rank;
         var ux = new float[rows * r];
         Gemm.NT(x, 0, lora.In, lora.A, 0, lora.In, ux, 0, r, rows, r, lora.In);
-        Gemm.NT(ux, 0, r, lora.B, 0, r, y, 0, lora.Out, rows, lora.Out, r, alpha: scaling, accumulate: true);
+        var bT = Gemm.Transpose(lora.B, lora.Out, r);
+        Gemm.NN(ux, 0, r, bT, 0, lora.Out, y, 0, lora.Out, rows, lora.Out, r, alpha: scaling, accumulate: true);
         return ux;
     }
 
     private static void LinearBackward(
-        Qwen3LayerWeights lw, LoraAdapter? adapter, int l, LoraTarget t, float[] input, float[]? inputT, float[]?[] u,
+        Qwen3LayerWeights lw, LoraAdapter? adapter, int l, LoraTarget t, float[] input, float[]?[] u,
         float[] gOut, int rows, float[] gIn, bool accumulate)
     {
         var weight = lw[t];
@@ -244,21 +240,19 @@ internal static class Qwen3Engine
         var lora = adapter?[l, t];
         if (lora is not null)
         {
-            LoraBackward(lora, adapter!.Scaling, input, inputT, u[(int)t]!, gOut, rows, gIn);
+            LoraBackward(lora, adapter!.Scaling, input, u[(int)t]!, gOut, rows, gIn);
         }
     }
 
     /// <summary>dB += s·gᵀu, dA += s·(g·B)ᵀx, dx += s·(g·B)·A.</summary>
-    internal static void LoraBackward(LoraModule lora, float scaling, float[] input, float[]? inputT, float[] u, float[] gOut, int rows, float[] gIn)
+    internal static void LoraBackward(LoraModule lora, float scaling, float[] input, float[] u, float[] gOut, int rows, float[] gIn)
     {
         var r = lora.Rank;
-        var bT = Gemm.Transpose(lora.B, lora.Out, r);
         var gBu = new float[rows * r];
-        Gemm.NT(gOut, 0, lora.Out, bT, 0, lora.Out, gBu, 0, r, rows, r, lora.Out);
+        Gemm.NN(gOut, 0, lora.Out, lora.B, 0, r, gBu, 0, r, rows, r, lora.Out);
         Gemm.TN(gOut, lora.Out, u, r, rows, lora.EnsureGradB(), alpha: scaling, accumulate: true);
-        Gemm.TN(gBu, r, input, lora.In, rows, lora.EnsureGradA(), alpha: scaling, accumulate: true, qTransposed: inputT);
-        var aT = Gemm.Transpose(lora.A, r, lora.In);
-        Gemm.NT(gBu, 0, r, aT, 0, r, gIn, 0, lora.In, rows, lora.In, r, alpha: scaling, accumulate: true);
+        Gemm.TN(gBu, r, input, lora.In, rows, lora.EnsureGradA(), alpha: scaling, accumulate: true);
+        Gemm.NN(gBu, 0, r, lora.A, 0, lora.In, gIn, 0, lora.In, rows, lora.In, r, alpha: scaling, accumulate: true);
     }
 }
 

@@ -57,12 +57,161 @@ internal static unsafe class Gemm
         });
     }
 
-    /// <summary>C[m,n] (+)= alpha · P[s,m]ᵀ · Q[s,n] (a reduction over rows), via two transposes and NT.</summary>
-    public static void TN(float[] p, int m, float[] q, int n, int s, float[] c, float alpha = 1f, bool accumulate = false, bool parallel = true, float[]? pTransposed = null, float[]? qTransposed = null)
+    /// <summary>C[m,n] (+)= alpha · P[s,m]ᵀ · Q[s,n] (a reduction over rows), with no transposes.</summary>
+    public static void TN(float[] p, int m, float[] q, int n, int s, float[] c, float alpha = 1f, bool accumulate = false, bool parallel = true) =>
+        Outer(p, 0, 1, m, q, 0, n, c, 0, n, m, n, s, alpha, accumulate, parallel);
+
+    /// <summary>C[m,n] (+)= alpha · A[m,k] · B[k,n], all row-major.</summary>
+    public static void NN(float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb, float[] c, int cOffset, int ldc, int m, int n, int k, float alpha = 1f, bool accumulate = false, bool parallel = true) =>
+        Outer(a, aOffset, lda, 1, b, bOffset, ldb, c, cOffset, ldc, m, n, k, alpha, accumulate, parallel);
+
+    /// <summary>
+    /// Outer-product kernel: C[i,j] (+)= alpha · Σ_k A(i,k)·B[k,j] with A(i,k) = a[aOffset + i·rowStride + k·colStride]
+    /// (so it serves both A·B and Pᵀ·Q). 4x32 register tiles (broadcast A, 4 vectors of B), k in order with FMA,
+    /// edges computed with scalar FMA in the same order, so every element is bit-identical wherever it falls.
+    /// </summary>
+    private static void Outer(float[] a, int aOffset, int rowStride, int colStride, float[] b, int bOffset, int ldb, float[] c, int cOffset, int ldc, int m, int n, int k, float alpha, bool accumulate, bool parallel)
     {
-        var pt = pTransposed ?? Transpose(p, s, m);
-        var qt = qTransposed ?? Transpose(q, s, n);
-        NT(pt, 0, s, qt, 0, s, c, 0, n, m, n, s, alpha, accumulate, parallel);
+        if (m <= 0 || n <= 0)
+        {
+            return;
+        }
+
+        var rowBlocks = (m + Block - 1) / Block;
+        var colBlocks = (n + Block - 1) / Block;
+        var jobs = rowBlocks * colBlocks;
+        if (!parallel || jobs == 1 || 2L * m * n * k < ParallelFlops || MaxThreads <= 1)
+        {
+            fixed (float* pa = a, pb = b, pc = c)
+            {
+                for (var job = 0; job < jobs; job++)
+                {
+                    OuterJob(job, rowBlocks, pa + aOffset, rowStride, colStride, pb + bOffset, ldb, pc + cOffset, ldc, m, n, k, alpha, accumulate);
+                }
+            }
+
+            return;
+        }
+
+        Parallel.For(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = MaxThreads }, job =>
+        {
+            fixed (float* pa = a, pb = b, pc = c)
+            {
+                OuterJob(job, rowBlocks, pa + aOffset, rowStride, colStride, pb + bOffset, ldb, pc + cOffset, ldc, m, n, k, alpha, accumulate);
+            }
+        });
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OuterJob(int job, int rowBlocks, float* a, int rs, int cs, float* b, int ldb, float* c, int ldc, int m, int n, int k, float alpha, bool accumulate)
+    {
+        var colBlock = job / rowBlocks;
+        var rowBlock = job % rowBlocks;
+        var i0 = rowBlock * Block;
+        var i1 = Math.Min(m, i0 + Block);
+        var j0 = colBlock * Block;
+        var j1 = Math.Min(n, j0 + Block);
+        var i = i0;
+        for (; i + 4 <= i1; i += 4)
+        {
+            var j = j0;
+            for (; j + 32 <= j1; j += 32)
+            {
+                OuterTile4x32(a + ((long)i * rs), rs, cs, b + j, ldb, c + ((long)i * ldc) + j, ldc, k, alpha, accumulate);
+            }
+
+            for (var r = 0; r < 4; r++)
+            {
+                OuterScalar(a + ((long)(i + r) * rs), cs, b, ldb, c + ((long)(i + r) * ldc), j, j1, k, alpha, accumulate);
+            }
+        }
+
+        for (; i < i1; i++)
+        {
+            OuterScalar(a + ((long)i * rs), cs, b, ldb, c + ((long)i * ldc), j0, j1, k, alpha, accumulate);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OuterScalar(float* aRow, int cs, float* b, int ldb, float* cRow, int j0, int j1, int k, float alpha, bool accumulate)
+    {
+        for (var j = j0; j < j1; j++)
+        {
+            var acc = 0f;
+            for (var t = 0; t < k; t++)
+            {
+                acc = MathF.FusedMultiplyAdd(aRow[(long)t * cs], b[((long)t * ldb) + j], acc);
+            }
+
+            Store(cRow + j, acc, alpha, accumulate);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OuterTile4x32(float* a, int rs, int cs, float* b, int ldb, float* c, int ldc, int k, float alpha, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector256<float> c20 = default, c21 = default, c22 = default, c23 = default;
+        Vector256<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        var a0 = a;
+        var a1 = a + rs;
+        var a2 = a1 + rs;
+        var a3 = a2 + rs;
+        for (var t = 0; t < k; t++)
+        {
+            var bRow = b + ((long)t * ldb);
+            var b0 = Vector256.Load(bRow);
+            var b1 = Vector256.Load(bRow + 8);
+            var b2 = Vector256.Load(bRow + 16);
+            var b3 = Vector256.Load(bRow + 24);
+            var off = (long)t * cs;
+            var x = Vector256.Create(a0[off]);
+            c00 = Vector256.FusedMultiplyAdd(x, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            c02 = Vector256.FusedMultiplyAdd(x, b2, c02);
+            c03 = Vector256.FusedMultiplyAdd(x, b3, c03);
+            x = Vector256.Create(a1[off]);
+            c10 = Vector256.FusedMultiplyAdd(x, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            c12 = Vector256.FusedMultiplyAdd(x, b2, c12);
+            c13 = Vector256.FusedMultiplyAdd(x, b3, c13);
+            x = Vector256.Create(a2[off]);
+            c20 = Vector256.FusedMultiplyAdd(x, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            c22 = Vector256.FusedMultiplyAdd(x, b2, c22);
+            c23 = Vector256.FusedMultiplyAdd(x, b3, c23);
+            x = Vector256.Create(a3[off]);
+            c30 = Vector256.FusedMultiplyAdd(x, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            c32 = Vector256.FusedMultiplyAdd(x, b2, c32);
+            c33 = Vector256.FusedMultiplyAdd(x, b3, c33);
+        }
+
+        StoreRow(c, c00, c01, c02, c03, alpha, accumulate);
+        StoreRow(c + ldc, c10, c11, c12, c13, alpha, accumulate);
+        StoreRow(c + (2L * ldc), c20, c21, c22, c23, alpha, accumulate);
+        StoreRow(c + (3L * ldc), c30, c31, c32, c33, alpha, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* c, Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3, float alpha, bool accumulate)
+    {
+        var al = Vector256.Create(alpha);
+        if (accumulate)
+        {
+            (Vector256.Load(c) + (v0 * al)).Store(c);
+            (Vector256.Load(c + 8) + (v1 * al)).Store(c + 8);
+            (Vector256.Load(c + 16) + (v2 * al)).Store(c + 16);
+            (Vector256.Load(c + 24) + (v3 * al)).Store(c + 24);
+        }
+        else
+        {
+            (v0 * al).Store(c);
+            (v1 * al).Store(c + 8);
+            (v2 * al).Store(c + 16);
+            (v3 * al).Store(c + 24);
+        }
     }
 
     /// <summary>Returns the [cols, rows] transpose of a row-major [rows, cols] matrix.</summary>
