@@ -227,6 +227,39 @@ public sealed class ReferenceTrainingBackendTests : IDisposable
     }
 
     [Fact]
+    public async Task Top_k_1_and_a_tiny_top_p_reduce_to_greedy()
+    {
+        await Backend.CreateSamplerAsync("s", BackendScope.TinyName, null, Ct);
+        var greedy = await Backend.SampleAsync("s", new SampleInput([9, 8, 7], 1, new SamplingParams(6, 0, [], Temperature: 0), false, 0), Ct);
+        var topK = await Backend.SampleAsync("s", new SampleInput([9, 8, 7], 2, new SamplingParams(6, 3, [], Temperature: 1.5, TopK: 1), false, 0), Ct);
+        var topP = await Backend.SampleAsync("s", new SampleInput([9, 8, 7], 2, new SamplingParams(6, 3, [], Temperature: 1.5, TopP: 1e-6), false, 0), Ct);
+        var free = await Backend.SampleAsync("s", new SampleInput([9, 8, 7], 4, new SamplingParams(6, 3, [], Temperature: 1.5), false, 0), Ct);
+        foreach (var seq in topK.Sequences.Concat(topP.Sequences))
+        {
+            seq.Tokens.Should().Equal(greedy.Sequences[0].Tokens);
+            seq.Logprobs.Should().Equal(greedy.Sequences[0].Logprobs, "logprobs come from the raw logits");
+        }
+
+        free.Sequences.Should().Contain(s => !s.Tokens.SequenceEqual(greedy.Sequences[0].Tokens));
+    }
+
+    [Fact]
+    public async Task Long_batches_are_split_into_micro_batches_without_changing_results()
+    {
+        var id = Id("l:train:0");
+        await Backend.CreateModelAsync(id, BackendScope.TinyName, LoraConfig.Create(4, 1, trainUnembed: false), Ct);
+        var a = Enumerable.Range(0, 2600).Select(i => (i * 31) % 512).ToArray();
+        var b = Enumerable.Range(0, 2300).Select(i => (i * 17) % 509).ToArray();
+        var both = await Backend.ForwardAsync(id, BackendScope.CeBatch(a, b), Ct);
+        var onlyA = await Backend.ForwardAsync(id, BackendScope.CeBatch(a), Ct);
+        var onlyB = await Backend.ForwardAsync(id, BackendScope.CeBatch(b), Ct);
+        both.LossFnOutputs[0]["logprobs"].Floats.Should().Equal(onlyA.LossFnOutputs[0]["logprobs"].Floats);
+        both.LossFnOutputs[1]["logprobs"].Floats.Should().Equal(onlyB.LossFnOutputs[0]["logprobs"].Floats);
+        both.Metrics["loss:sum"].Should().BeApproximately(onlyA.Metrics["loss:sum"] + onlyB.Metrics["loss:sum"], 1e-6);
+        both.Metrics["num_tokens:sum"].Should().Be(a.Length + b.Length - 2);
+    }
+
+    [Fact]
     public async Task Default_max_tokens_is_16()
     {
         await Backend.CreateSamplerAsync("s", BackendScope.TinyName, null, Ct);

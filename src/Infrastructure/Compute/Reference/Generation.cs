@@ -380,19 +380,28 @@ internal static class Generation
         if (p.TopP < 1)
         {
             // Keep the smallest highest-probability prefix whose mass reaches top_p.
-            var order = Enumerable.Range(0, candidates.Length).OrderByDescending(i => probs[i]).ThenBy(i => candidates[i]).ToArray();
-            var kept = new List<int>();
-            double mass = 0;
-            foreach (var i in order)
+            // Sort by probability (descending; ties by token id, as candidates are in id order and the sort key
+            // includes the position) and keep the smallest prefix whose mass reaches top_p.
+            var keys = new (double NegProb, int Position)[candidates.Length];
+            for (var i = 0; i < keys.Length; i++)
             {
-                kept.Add(i);
-                mass += probs[i];
+                keys[i] = (-probs[i], i);
+            }
+
+            Array.Sort(keys);
+            double mass = 0;
+            var keep = 0;
+            while (keep < keys.Length)
+            {
+                mass += probs[keys[keep].Position];
+                keep++;
                 if (mass >= p.TopP * total)
                 {
                     break;
                 }
             }
 
+            var kept = keys[..keep].Select(k => k.Position).Order().ToArray();
             candidates = kept.Select(i => candidates[i]).ToArray();
             probs = kept.Select(i => probs[i]).ToArray();
             total = mass;

@@ -13,7 +13,7 @@ namespace TinkerServer.Infrastructure.Compute.Reference;
 public sealed class ReferenceTrainingBackend(ReferenceModelRegistry registry, ILogger<ReferenceTrainingBackend> logger) : ITrainingBackend
 {
     /// <summary>Datums are processed in micro-batches of at most this many tokens (bounds activation memory).</summary>
-    public const int TokenBudget = 8192;
+    public const int TokenBudget = 4096;
 
     private readonly ConcurrentDictionary<TrainingRunId, RunState> _runs = new();
     private readonly ConcurrentDictionary<string, SamplerState> _samplers = new(StringComparer.Ordinal);
