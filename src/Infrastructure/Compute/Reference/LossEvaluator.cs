@@ -58,10 +58,15 @@ internal sealed class LossEvaluator
     public static LossEvaluator Create(ForwardBackwardBatch batch, Qwen3Config config)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        if (!LossFunctions.Supported.Contains(batch.LossFn))
+        if (batch.LossFn is null || !LossFunctions.Supported.Contains(batch.LossFn))
         {
             throw new InvalidComputeRequestException(
                 $"Unknown loss_fn '{batch.LossFn}'; supported: {string.Join(", ", LossFunctions.Supported.Order(StringComparer.Ordinal))}.");
+        }
+
+        if (batch.Data is null || batch.LossFnConfig is null || batch.Data.Any(d => d?.ModelInput is null || d.LossFnInputs is null))
+        {
+            throw new InvalidComputeRequestException("The batch is incomplete: every datum needs model_input and loss_fn_inputs.");
         }
 
         var allowedKeys = LossFunctions.ConfigKeys(batch.LossFn);

@@ -285,7 +285,7 @@ internal static class Attention
         var hd = c.HeadDim;
         var group = c.NumHeads / c.NumKvHeads;
         var scale = (float)(1.0 / Math.Sqrt(hd));
-        var vT = Gemm.Transpose(v, (s0 * c.KvDim) + (g * hd), c.KvDim, t, hd);
+        var kvOffset = (s0 * c.KvDim) + (g * hd);
         var p = ArrayPool<float>.Shared.Rent(t * t);
         try
         {
@@ -305,7 +305,7 @@ internal static class Attention
                     lse[((s0 + i) * c.NumHeads) + head] = max + MathF.Log(sum);
                 }
 
-                Gemm.NT(p, 0, t, vT, 0, t, attn, (s0 * c.QDim) + (head * hd), c.QDim, t, hd, t, parallel: false);
+                Gemm.NN(p, 0, t, v, kvOffset, c.KvDim, attn, (s0 * c.QDim) + (head * hd), c.QDim, t, hd, t, parallel: false);
             }
         }
         finally
@@ -327,7 +327,6 @@ internal static class Attention
         var group = c.NumHeads / c.NumKvHeads;
         var scale = (float)(1.0 / Math.Sqrt(hd));
         var kOffset = (s0 * c.KvDim) + (g * hd);
-        var kT = Gemm.Transpose(kRot, kOffset, c.KvDim, t, hd);
         var p = ArrayPool<float>.Shared.Rent(t * t);
         var dp = ArrayPool<float>.Shared.Rent(t * t);
         try
@@ -352,13 +351,9 @@ internal static class Attention
                 }
 
                 // dp now holds dS. dV += Pᵀ·dO, dQ = c·dS·K, dK += c·dSᵀ·Q.
-                var pT = Gemm.Transpose(p, 0, t, t, t);
-                var dOT = Gemm.Transpose(gAttn, qOffset, c.QDim, t, hd);
-                Gemm.NT(pT, 0, t, dOT, 0, t, gV, kOffset, c.KvDim, t, hd, t, accumulate: true, parallel: false);
-                Gemm.NT(dp, 0, t, kT, 0, t, gQ, qOffset, c.QDim, t, hd, t, alpha: scale, parallel: false);
-                var dsT = Gemm.Transpose(dp, 0, t, t, t);
-                var qT = Gemm.Transpose(qRot, qOffset, c.QDim, t, hd);
-                Gemm.NT(dsT, 0, t, qT, 0, t, gK, kOffset, c.KvDim, t, hd, t, alpha: scale, accumulate: true, parallel: false);
+                Gemm.TN(p, 0, t, gAttn, qOffset, c.QDim, gV, kOffset, c.KvDim, t, hd, t, accumulate: true, parallel: false);
+                Gemm.NN(dp, 0, t, kRot, kOffset, c.KvDim, gQ, qOffset, c.QDim, t, hd, t, alpha: scale, parallel: false);
+                Gemm.TN(dp, 0, t, qRot, qOffset, c.QDim, gK, kOffset, c.KvDim, t, hd, t, alpha: scale, accumulate: true, parallel: false);
             }
         }
         finally

@@ -75,7 +75,7 @@ public sealed class ReferenceModelRegistry
                             logger.LogInformation("Serving base model {Name} from {Directory}.", name, dir);
                         }
                     }
-                    catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+                    catch (Exception ex) when (ex is not OutOfMemoryException)
                     {
                         logger.LogWarning("Skipping model directory {Directory}: {Reason}", dir, ex.Message);
                     }

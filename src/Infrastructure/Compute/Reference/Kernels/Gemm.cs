@@ -61,6 +61,10 @@ internal static unsafe class Gemm
     public static void TN(float[] p, int m, float[] q, int n, int s, float[] c, float alpha = 1f, bool accumulate = false, bool parallel = true) =>
         Outer(p, 0, 1, m, q, 0, n, c, 0, n, m, n, s, alpha, accumulate, parallel);
 
+    /// <summary>C[m,n] (+)= alpha · P[s,m]ᵀ · Q[s,n] on strided blocks.</summary>
+    public static void TN(float[] p, int pOffset, int ldp, float[] q, int qOffset, int ldq, float[] c, int cOffset, int ldc, int m, int n, int s, float alpha = 1f, bool accumulate = false, bool parallel = true) =>
+        Outer(p, pOffset, 1, ldp, q, qOffset, ldq, c, cOffset, ldc, m, n, s, alpha, accumulate, parallel);
+
     /// <summary>C[m,n] (+)= alpha · A[m,k] · B[k,n], all row-major.</summary>
     public static void NN(float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb, float[] c, int cOffset, int ldc, int m, int n, int k, float alpha = 1f, bool accumulate = false, bool parallel = true) =>
         Outer(a, aOffset, lda, 1, b, bOffset, ldb, c, cOffset, ldc, m, n, k, alpha, accumulate, parallel);
@@ -118,6 +122,11 @@ internal static unsafe class Gemm
             for (; j + 32 <= j1; j += 32)
             {
                 OuterTile4x32(a + ((long)i * rs), rs, cs, b + j, ldb, c + ((long)i * ldc) + j, ldc, k, alpha, accumulate);
+            }
+
+            for (; j + 8 <= j1; j += 8)
+            {
+                OuterTile4x8(a + ((long)i * rs), rs, cs, b + j, ldb, c + ((long)i * ldc) + j, ldc, k, alpha, accumulate);
             }
 
             for (var r = 0; r < 4; r++)
@@ -193,6 +202,35 @@ internal static unsafe class Gemm
         StoreRow(c + (2L * ldc), c20, c21, c22, c23, alpha, accumulate);
         StoreRow(c + (3L * ldc), c30, c31, c32, c33, alpha, accumulate);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OuterTile4x8(float* a, int rs, int cs, float* b, int ldb, float* c, int ldc, int k, float alpha, bool accumulate)
+    {
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        var a0 = a;
+        var a1 = a + rs;
+        var a2 = a1 + rs;
+        var a3 = a2 + rs;
+        for (var t = 0; t < k; t++)
+        {
+            var bv = Vector256.Load(b + ((long)t * ldb));
+            var off = (long)t * cs;
+            c0 = Vector256.FusedMultiplyAdd(Vector256.Create(a0[off]), bv, c0);
+            c1 = Vector256.FusedMultiplyAdd(Vector256.Create(a1[off]), bv, c1);
+            c2 = Vector256.FusedMultiplyAdd(Vector256.Create(a2[off]), bv, c2);
+            c3 = Vector256.FusedMultiplyAdd(Vector256.Create(a3[off]), bv, c3);
+        }
+
+        var al = Vector256.Create(alpha);
+        Store8(c, c0 * al, accumulate);
+        Store8(c + ldc, c1 * al, accumulate);
+        Store8(c + (2L * ldc), c2 * al, accumulate);
+        Store8(c + (3L * ldc), c3 * al, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store8(float* dst, Vector256<float> v, bool accumulate) =>
+        (accumulate ? Vector256.Load(dst) + v : v).Store(dst);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow(float* c, Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3, float alpha, bool accumulate)
