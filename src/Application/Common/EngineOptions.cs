@@ -8,4 +8,25 @@ public sealed class EngineOptions
 
     /// <summary>How long retrieve_future holds a request before answering 408 (must stay below the SDK's 45 s).</summary>
     public TimeSpan LongPollTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the shared completion poll asks the database which awaited futures are done (completions by other processes).</summary>
+    public TimeSpan CompletionPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long an idle engine worker sleeps when not woken by new work (also how often held requests are re-checked).</summary>
+    public TimeSpan WorkerPollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// How long a request is held while a lower seq_id of its run has not arrived (the SDK sends a call's chunks
+    /// concurrently, the first one last). After this it runs anyway and a warning is logged.
+    /// </summary>
+    public TimeSpan SeqGapHoldTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Most forward/forward_backward requests of a run (or samples of one sampler) claimed as one work item.</summary>
+    public int MaxBatch { get; set; } = 32;
+
+    /// <summary>False for API-only replicas: requests are queued here and executed by engine workers elsewhere.</summary>
+    public bool RunEngineWorker { get; set; } = true;
+
+    /// <summary>Work items one process executes at once (always for different runs / samplers).</summary>
+    public int WorkerConcurrency { get; set; } = 2;
 }

@@ -1,5 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using TinkerServer.Domain.Checkpoints;
+using TinkerServer.Domain.Futures;
+using TinkerServer.Domain.Sampling;
 using TinkerServer.Domain.Sessions;
 using TinkerServer.Domain.TrainingRuns;
 using TinkerServer.Infrastructure.Persistence.Configurations;
@@ -17,6 +19,10 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<Checkpoint> Checkpoints => Set<Checkpoint>();
 
     public DbSet<Session> Sessions => Set<Session>();
+
+    public DbSet<FutureRequest> Futures => Set<FutureRequest>();
+
+    public DbSet<SamplingSession> SamplingSessions => Set<SamplingSession>();
 
     internal DbSet<CheckpointTombstoneRow> CheckpointTombstones => Set<CheckpointTombstoneRow>();
 
@@ -43,6 +49,8 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
         modelBuilder.ApplyConfiguration(new CheckpointConfiguration());
         modelBuilder.ApplyConfiguration(new CheckpointTombstoneConfiguration());
         modelBuilder.ApplyConfiguration(new SessionConfiguration());
+        modelBuilder.ApplyConfiguration(new FutureRequestConfiguration());
+        modelBuilder.ApplyConfiguration(new SamplingSessionConfiguration());
     }
 
     internal const int EnumMaxLength = 32;

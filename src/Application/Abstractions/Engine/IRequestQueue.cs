@@ -15,8 +15,17 @@ public interface IRequestQueue
     /// </summary>
     Task<IReadOnlyList<FutureRequest>> ClaimNextAsync(string workerId, int maxBatch, CancellationToken cancellationToken);
 
-    /// <summary>Stores the outcome of claimed requests (each completed or failed by the caller).</summary>
+    /// <summary>
+    /// Stores the outcome of claimed requests (each completed or failed by the caller), together with every
+    /// other change of the same scope (a save's checkpoint, an ephemeral sampling session) in one transaction.
+    /// </summary>
     Task SaveOutcomeAsync(IReadOnlyList<FutureRequest> requests, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Fails requests that are still running (category server) when their outcome could not be stored, so
+    /// their clients get an answer; use a fresh scope. Returns how many were failed.
+    /// </summary>
+    Task<int> FailRunningAsync(IReadOnlyCollection<string> requestIds, string error, CancellationToken cancellationToken);
 
     /// <summary>Puts requests left running by a dead worker back in the queue; returns how many.</summary>
     Task<int> RequeueAbandonedAsync(CancellationToken cancellationToken);

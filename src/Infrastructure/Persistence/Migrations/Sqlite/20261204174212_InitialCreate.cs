@@ -28,6 +28,48 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "Futures",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    ModelId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
+                    SamplingSessionId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
+                    SeqId = table.Column<long>(type: "INTEGER", nullable: true),
+                    DedupKey = table.Column<string>(type: "TEXT", maxLength: 574, nullable: true),
+                    Payload = table.Column<string>(type: "TEXT", nullable: false),
+                    PayloadHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    StartedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    CompletedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Result = table.Column<string>(type: "TEXT", nullable: true),
+                    Error = table.Column<string>(type: "TEXT", nullable: true),
+                    ErrorCategory = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    ClaimedBy = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Futures", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SamplingSessions",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    SessionId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    BaseModel = table.Column<string>(type: "TEXT", nullable: false),
+                    ModelPath = table.Column<string>(type: "TEXT", maxLength: 1024, nullable: true),
+                    SourceModelId = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SamplingSessions", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Sessions",
                 columns: table => new
                 {
@@ -113,6 +155,32 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Sqlite
                 columns: new[] { "TrainingRunId", "Status", "CompletedAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_Futures_DedupKey",
+                table: "Futures",
+                column: "DedupKey",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Futures_ModelId_Status_SeqId",
+                table: "Futures",
+                columns: new[] { "ModelId", "Status", "SeqId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Futures_SamplingSessionId_Status",
+                table: "Futures",
+                columns: new[] { "SamplingSessionId", "Status" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Futures_Status_CreatedAt",
+                table: "Futures",
+                columns: new[] { "Status", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SamplingSessions_SessionId",
+                table: "SamplingSessions",
+                column: "SessionId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Sessions_Owner_CreatedAt",
                 table: "Sessions",
                 columns: new[] { "Owner", "CreatedAt" });
@@ -146,6 +214,12 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "Checkpoints");
+
+            migrationBuilder.DropTable(
+                name: "Futures");
+
+            migrationBuilder.DropTable(
+                name: "SamplingSessions");
 
             migrationBuilder.DropTable(
                 name: "Sessions");

@@ -30,6 +30,48 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "Futures",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    Kind = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    ModelId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
+                    SamplingSessionId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
+                    SeqId = table.Column<long>(type: "bigint", nullable: true),
+                    DedupKey = table.Column<string>(type: "character varying(574)", maxLength: 574, nullable: true),
+                    Payload = table.Column<string>(type: "text", nullable: false),
+                    PayloadHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Status = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    StartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    CompletedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    Result = table.Column<string>(type: "text", nullable: true),
+                    Error = table.Column<string>(type: "text", nullable: true),
+                    ErrorCategory = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    ClaimedBy = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Futures", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SamplingSessions",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    SessionId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    BaseModel = table.Column<string>(type: "text", nullable: false),
+                    ModelPath = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: true),
+                    SourceModelId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SamplingSessions", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Sessions",
                 columns: table => new
                 {
@@ -115,6 +157,32 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Postgres
                 columns: new[] { "TrainingRunId", "Status", "CompletedAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_Futures_DedupKey",
+                table: "Futures",
+                column: "DedupKey",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Futures_ModelId_Status_SeqId",
+                table: "Futures",
+                columns: new[] { "ModelId", "Status", "SeqId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Futures_SamplingSessionId_Status",
+                table: "Futures",
+                columns: new[] { "SamplingSessionId", "Status" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Futures_Status_CreatedAt",
+                table: "Futures",
+                columns: new[] { "Status", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SamplingSessions_SessionId",
+                table: "SamplingSessions",
+                column: "SessionId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Sessions_Owner_CreatedAt",
                 table: "Sessions",
                 columns: new[] { "Owner", "CreatedAt" });
@@ -148,6 +216,12 @@ namespace TinkerServer.Infrastructure.Persistence.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "Checkpoints");
+
+            migrationBuilder.DropTable(
+                name: "Futures");
+
+            migrationBuilder.DropTable(
+                name: "SamplingSessions");
 
             migrationBuilder.DropTable(
                 name: "Sessions");
