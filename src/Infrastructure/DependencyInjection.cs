@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using TinkerServer.Application.Common;
+using TinkerServer.Infrastructure.Compute;
 using TinkerServer.Infrastructure.Configuration;
 using TinkerServer.Infrastructure.Maintenance;
 using TinkerServer.Infrastructure.Persistence;
@@ -26,6 +27,7 @@ public static class DependencyInjection
         services.AddSingleton(TimeProvider.System);
         services.AddPersistence(configuration);
         services.AddFileSystemArtifactStorage();
+        services.AddReferenceComputeBackend(configuration);
         services.AddHostedService<MaintenanceService>();
         return services;
     }

@@ -9,9 +9,6 @@ public sealed class EngineOptions
     /// <summary>How long retrieve_future holds a request before answering 408 (must stay below the SDK's 45 s).</summary>
     public TimeSpan LongPollTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The base model get_server_capabilities lists first; null = the backend's first.</summary>
-    public string? DefaultBaseModel { get; set; }
-
     /// <summary>How often the shared completion poll asks the database which awaited futures are done (completions by other processes).</summary>
     public TimeSpan CompletionPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
