@@ -9,7 +9,7 @@ using TinkerServer.Application.Engine;
 namespace TinkerServer.Infrastructure.Engine;
 
 /// <summary>
-/// The hosted engine: runs start-up recovery once, then <see cref="EngineOptions.WorkerConcurrency"/> loops
+/// The hosted engine: runs start-up recovery once (in <see cref="StartAsync"/>), then <see cref="EngineOptions.WorkerConcurrency"/> loops
 /// that each claim a work item, execute it with <see cref="RequestExecutor"/> in a fresh DI scope, store the
 /// outcome in one transaction and wake the item's retrieve_future polls. Idle loops sleep until new work is
 /// signalled or <see cref="EngineOptions.WorkerPollInterval"/> passes (held requests and other processes'
@@ -27,7 +27,7 @@ public sealed class EngineWorker(
 
     private readonly TaskCompletionSource _recovered = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Completes once start-up recovery is done and the loops run.</summary>
+    /// <summary>Completes once start-up recovery is done (when <see cref="StartAsync"/> returns).</summary>
     public Task Started => _recovered.Task;
 
     /// <summary>Start-up recovery: requeue interrupted requests, fail interrupted saves, remove staged leftovers.</summary>
@@ -79,30 +79,34 @@ public sealed class EngineWorker(
         return true;
     }
 
+    /// <summary>
+    /// Runs start-up recovery before the host goes on: hosted services start before the web server listens, so
+    /// no save accepted by this process can have its fresh pending checkpoint mistaken for a crash leftover. A
+    /// recovery failure (database unreachable) fails the start rather than running on an unrecovered queue.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (options.Value.RunEngineWorker)
+        {
+            await RecoverAsync(cancellationToken);
+            _recovered.TrySetResult();
+        }
+        else
+        {
+            logger.LogInformation("Engine worker disabled (TinkerServer:RunEngineWorker = false)");
+        }
+
+        await base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.RunEngineWorker)
         {
-            logger.LogInformation("Engine worker disabled (TinkerServer:RunEngineWorker = false)");
             return;
         }
 
         await Task.Yield();
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await RecoverAsync(stoppingToken);
-                break;
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogError(ex, "Engine start-up recovery failed; retrying");
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
-            }
-        }
-
-        _recovered.TrySetResult();
         var loops = Enumerable.Range(0, Math.Max(1, options.Value.WorkerConcurrency))
             .Select(i => RunLoopAsync($"{_workerId}/{i}", stoppingToken));
         await Task.WhenAll(loops);

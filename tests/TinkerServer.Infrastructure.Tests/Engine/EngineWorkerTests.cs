@@ -133,11 +133,25 @@ public sealed class EngineWorkerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_hosted_worker_wakes_on_new_work_and_stops_cleanly()
+    public async Task The_hosted_worker_recovers_before_its_start_returns_then_wakes_on_new_work_and_stops_cleanly()
     {
+        var leftover = new CheckpointPath(Model, CheckpointType.Sampler, CheckpointName.Parse("crashed"));
+        await using (var scope = _db.Scope())
+        {
+            scope.ServiceProvider.GetRequiredService<ICheckpointRepository>().Add(Checkpoint.CreatePending(leftover, _db.Time.GetUtcNow()));
+            await scope.ServiceProvider.GetRequiredService<IUnitOfWork>().SaveChangesAsync(default);
+        }
+
         var worker = _db.Services.GetRequiredService<EngineWorker>();
         await worker.StartAsync(default);
-        await worker.Started.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Recovery is done when StartAsync returns, i.e. before a web host would start listening.
+        worker.Started.IsCompletedSuccessfully.Should().BeTrue();
+        await using (var scope = _db.Scope())
+        {
+            (await scope.ServiceProvider.GetRequiredService<ICheckpointRepository>().FindAsync(leftover, default))!
+                .Status.Should().Be(CheckpointStatus.Failed);
+        }
 
         var create = await EnqueueAsync(new NewFuture(RequestKind.CreateModel, Model.Value, null, null, FutureEnqueuer.CreateModelKey(Model.Value),
             new CreateModelPayload("tiny", LoraConfig.Create(4, 1))));
