@@ -4,20 +4,26 @@
 // "another process" (a plain database write, no in-process notification) to the answer, plus the same for
 // in-process completions. Every command the process sends to SQLite is counted through EF's diagnostics.
 //
-//   dotnet run -c Release --project bench/FutureWaiters [-- waiters=2000 tick-ms=250 wait-s=5 completions=200]
+// With engine=1 the hosted engine worker runs too (its idle planning polls are counted); the futures are then
+// forward_backward requests held behind a missing lower seq_id, so they stay pending while the engine looks at them.
+//
+//   dotnet run -c Release --project bench/FutureWaiters [-- waiters=2000 tick-ms=250 wait-s=5 completions=200 engine=0]
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TinkerServer.Application.Abstractions.Compute;
 using TinkerServer.Application.Abstractions.Persistence;
+using TinkerServer.Application.Abstractions.Storage;
 using TinkerServer.Application.Common;
 using TinkerServer.Application.Futures;
 using TinkerServer.Application.Futures.RetrieveFuture;
 using TinkerServer.Domain.Futures;
 using TinkerServer.Infrastructure.Engine;
 using TinkerServer.Infrastructure.Persistence;
+using TinkerServer.Infrastructure.Storage;
 
 var settings = args.Select(a => a.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
 int Setting(string name, int fallback) => settings.TryGetValue(name, out var v) ? int.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
@@ -25,6 +31,7 @@ var waiters = Setting("waiters", 2000);
 var tick = TimeSpan.FromMilliseconds(Setting("tick-ms", 250));
 var idleSeconds = Setting("wait-s", 5);
 var completions = Math.Min(Setting("completions", 200), waiters / 2);
+var withEngine = Setting("engine", 0) == 1;
 
 var directory = Path.Combine(Path.GetTempPath(), "tinker-bench-waiters", Guid.NewGuid().ToString("N"));
 Directory.CreateDirectory(directory);
@@ -36,24 +43,36 @@ services.Configure<EngineOptions>(o =>
 {
     o.CompletionPollInterval = tick;
     o.LongPollTimeout = TimeSpan.FromSeconds(40); // longer than the run: every answer below is a wake-up, not a timeout
+    o.SeqGapHoldTimeout = TimeSpan.FromMinutes(10);
 });
+if (withEngine)
+{
+    services.AddSingleton<IArtifactStorage>(new FileSystemArtifactStorage(Path.Combine(directory, "checkpoints")));
+}
+
 await using var provider = services.BuildServiceProvider();
 await provider.InitializeDatabaseAsync();
 
 using var counter = new CommandCounter();
-Console.WriteLine($"SQLite file, {waiters} waiters on {waiters} pending futures, poll tick {tick.TotalMilliseconds} ms");
+Console.WriteLine($"SQLite file, {waiters} waiters on {waiters} pending futures, poll tick {tick.TotalMilliseconds} ms, " +
+    (withEngine ? "engine worker running (idle: every future is held behind a missing seq)" : "no engine worker"));
 
 // The pending futures.
 var ids = new List<string>(waiters);
 await using (var scope = provider.CreateAsyncScope())
 {
     var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-    var json = FutureJson.Serialize(new UnloadModelPayload("m"));
+    var json = FutureJson.Serialize(new ForwardBackwardPayload(new ForwardBackwardBatch(
+        [new Datum([1, 2, 3], new Dictionary<string, TensorData> { ["target_tokens"] = TensorData.FromInts([2, 3, 4]) })],
+        LossFunctions.CrossEntropy,
+        new Dictionary<string, double>())));
     for (var i = 0; i < waiters; i++)
     {
         var id = $"req_bench_{i:D5}";
         ids.Add(id);
-        db.Futures.Add(FutureRequest.Create(id, RequestKind.OptimStep, $"s:train:{i}", null, 1, null, json, FutureJson.Hash(json), DateTimeOffset.UtcNow));
+
+        // seq 2 of its run while seq 1 never arrives: held, so an engine leaves it pending.
+        db.Futures.Add(FutureRequest.Create(id, RequestKind.ForwardBackward, $"s:train:{i}", null, 2, null, json, FutureJson.Hash(json), DateTimeOffset.UtcNow));
     }
 
     await db.SaveChangesAsync();
@@ -62,6 +81,11 @@ await using (var scope = provider.CreateAsyncScope())
 var hub = provider.GetRequiredService<FutureCompletionHub>();
 using var stop = new CancellationTokenSource();
 var pollLoop = hub.RunPollLoopAsync(stop.Token);
+var engine = provider.GetRequiredService<EngineWorker>();
+if (withEngine)
+{
+    await engine.StartAsync(CancellationToken.None);
+}
 
 // Every waiter is one retrieve_future: its own scope, the handler's first read, then the shared wait.
 var answeredAt = new long[waiters];
@@ -92,8 +116,10 @@ var idle = Stopwatch.StartNew();
 await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
 var idleCommands = counter.Count - before;
 var idleRate = idleCommands / idle.Elapsed.TotalSeconds;
-Console.WriteLine($"idle {idle.Elapsed.TotalSeconds:F2} s: {idleCommands} database commands = {idleRate:F2} per second " +
-    $"({hub.QueryCount - hubBefore} hub polls; one tick = {1 / tick.TotalSeconds:F2} per second)");
+var hubPolls = hub.QueryCount - hubBefore;
+Console.WriteLine($"idle {idle.Elapsed.TotalSeconds:F2} s: {idleCommands} database commands = {idleRate:F2} per second in total; " +
+    $"waiters: {hubPolls} hub polls = {hubPolls / idle.Elapsed.TotalSeconds:F2} per second (one tick = {1 / tick.TotalSeconds:F2} per second)" +
+    (withEngine ? $"; engine planning: {idleCommands - hubPolls} = {(idleCommands - hubPolls) / idle.Elapsed.TotalSeconds:F2} per second" : ""));
 
 // Completions by "another process": committed straight to the database, nobody notifies the hub.
 var crossIndexes = Enumerable.Range(0, completions).Select(i => i * 2).ToList();
@@ -126,6 +152,11 @@ Console.WriteLine($"answers: {outcomes.Count(o => o is FutureCompleted)} complet
 
 await stop.CancelAsync();
 await pollLoop;
+if (withEngine)
+{
+    await engine.StopAsync(CancellationToken.None);
+}
+
 Console.WriteLine($"remaining waiters are abandoned; {hub.AwaitedCount} still registered");
 Environment.Exit(0); // the remaining long-polls would otherwise hold the process for their 40 s
 

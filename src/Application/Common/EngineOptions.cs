@@ -12,8 +12,11 @@ public sealed class EngineOptions
     /// <summary>How often the shared completion poll asks the database which awaited futures are done (completions by other processes).</summary>
     public TimeSpan CompletionPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>How long an idle engine worker sleeps when not woken by new work (also how often held requests are re-checked).</summary>
-    public TimeSpan WorkerPollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>
+    /// How long an idle engine worker sleeps when not woken by new work: the delay before it notices work queued by
+    /// another process or a held request whose hold expired. Work queued in this process wakes it at once.
+    /// </summary>
+    public TimeSpan WorkerPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// How long a request is held while a lower seq_id of its run has not arrived (the SDK sends a call's chunks

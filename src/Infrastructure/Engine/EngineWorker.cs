@@ -108,11 +108,11 @@ public sealed class EngineWorker(
 
         await Task.Yield();
         var loops = Enumerable.Range(0, Math.Max(1, options.Value.WorkerConcurrency))
-            .Select(i => RunLoopAsync($"{_workerId}/{i}", stoppingToken));
+            .Select(i => RunLoopAsync($"{_workerId}/{i}", primary: i == 0, stoppingToken));
         await Task.WhenAll(loops);
     }
 
-    private async Task RunLoopAsync(string slotId, CancellationToken stoppingToken)
+    private async Task RunLoopAsync(string slotId, bool primary, CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -120,7 +120,9 @@ public sealed class EngineWorker(
             {
                 if (!await RunOnceAsync(slotId, stoppingToken))
                 {
-                    await signal.WaitAsync(options.Value.WorkerPollInterval, stoppingToken);
+                    // Only the first loop polls at the interval; the others rely on the signal (a loop that claims
+                    // work wakes a sibling), so an idle engine costs about one planning query per interval.
+                    await signal.WaitAsync(primary ? options.Value.WorkerPollInterval : options.Value.WorkerPollInterval * 5, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
