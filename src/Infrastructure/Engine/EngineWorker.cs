@@ -79,6 +79,21 @@ public sealed class EngineWorker(
         return true;
     }
 
+    /// <summary>
+    /// Recovery runs before the host starts serving requests: its clean-up of staged leftovers must never meet
+    /// a write that has already begun in this process.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (options.Value.RunEngineWorker)
+        {
+            await RecoverAsync(cancellationToken);
+            _recovered.TrySetResult();
+        }
+
+        await base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.RunEngineWorker)
@@ -88,21 +103,6 @@ public sealed class EngineWorker(
         }
 
         await Task.Yield();
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await RecoverAsync(stoppingToken);
-                break;
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogError(ex, "Engine start-up recovery failed; retrying");
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
-            }
-        }
-
-        _recovered.TrySetResult();
         var loops = Enumerable.Range(0, Math.Max(1, options.Value.WorkerConcurrency))
             .Select(i => RunLoopAsync($"{_workerId}/{i}", stoppingToken));
         await Task.WhenAll(loops);
