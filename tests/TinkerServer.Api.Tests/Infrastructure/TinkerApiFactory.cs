@@ -13,15 +13,31 @@ namespace TinkerServer.Api.Tests.Infrastructure;
 /// </summary>
 public class TinkerApiFactory : WebApplicationFactory<Program>
 {
+    private readonly bool _fakeTime;
+
     public TinkerApiFactory()
+        : this(fakeTime: true)
     {
+    }
+
+    /// <param name="fakeTime">False for tests that run the engine and long-polls, which wait on real time.</param>
+    protected TinkerApiFactory(bool fakeTime, string? rootDirectory = null)
+    {
+        _fakeTime = fakeTime;
+        RootDirectory = rootDirectory ?? Directory.CreateTempSubdirectory("tinker-api-").FullName;
+        _ownsRoot = rootDirectory is null;
         Directory.CreateDirectory(CheckpointRoot);
-        File.WriteAllText(CanaryPath, CanaryContent);
+        if (!File.Exists(CanaryPath))
+        {
+            File.WriteAllText(CanaryPath, CanaryContent);
+        }
     }
 
     public const string CanaryContent = "canary: must never be read, changed or removed";
 
-    public string RootDirectory { get; } = Directory.CreateTempSubdirectory("tinker-api-").FullName;
+    private readonly bool _ownsRoot;
+
+    public string RootDirectory { get; }
 
     public string DataDirectory => Path.Combine(RootDirectory, "data");
 
@@ -30,6 +46,9 @@ public class TinkerApiFactory : WebApplicationFactory<Program>
     /// <summary>A file beside the checkpoint root: "../canary.txt" seen from the root.</summary>
     public string CanaryPath => Path.Combine(DataDirectory, "canary.txt");
 
+    /// <summary>Extra configuration, e.g. short timeouts; set before the first client is created.</summary>
+    public Dictionary<string, string> Settings { get; } = [];
+
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -37,11 +56,19 @@ public class TinkerApiFactory : WebApplicationFactory<Program>
         builder.UseEnvironment("Production");
         builder.UseSetting("TinkerServer:DataDirectory", DataDirectory);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
-        builder.ConfigureServices(services =>
+        foreach (var (key, value) in Settings)
         {
-            services.RemoveAll<TimeProvider>();
-            services.AddSingleton<TimeProvider>(Time);
-        });
+            builder.UseSetting(key, value);
+        }
+
+        if (_fakeTime)
+        {
+            builder.ConfigureServices(services =>
+            {
+                services.RemoveAll<TimeProvider>();
+                services.AddSingleton<TimeProvider>(Time);
+            });
+        }
     }
 
     public T WithScope<T>(Func<IServiceProvider, T> action)
@@ -59,7 +86,7 @@ public class TinkerApiFactory : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing)
+        if (disposing && _ownsRoot)
         {
             SqliteConnection.ClearAllPools();
             try

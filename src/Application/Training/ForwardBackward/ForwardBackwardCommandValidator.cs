@@ -37,12 +37,14 @@ public sealed class ForwardBackwardCommandValidator : AbstractValidator<ForwardB
                 context.AddFailure("Every datum needs loss_fn_inputs.target_tokens.");
             }
 
+            // Per-token inputs are aligned with the tokens along their first dimension (2-D inputs carry K per token).
             foreach (var (name, tensor) in datum.LossFnInputs)
             {
-                if (tensor.Length != datum.ModelInput.Length)
+                var perToken = tensor.Shape.Length == 0 ? tensor.Length : tensor.Shape[0];
+                if (perToken != datum.ModelInput.Length)
                 {
                     context.AddFailure(
-                        $"loss_fn_inputs.{name} has {tensor.Length} elements but model_input has {datum.ModelInput.Length} tokens.");
+                        $"loss_fn_inputs.{name} has {perToken} entries along its first dimension but model_input has {datum.ModelInput.Length} tokens.");
                 }
             }
         });
