@@ -4,7 +4,7 @@
 # of each, their ratio, and the server's memory growth (peak RSS during the timed downloads minus RSS before).
 # Targets: server/nginx >= 0.9 and growth <= 32 MiB.
 #
-# Usage: bench/download/run.sh            (env: RUNS=5 SIZE_MIB=1024 STRICT=0 KEEP=0)
+# Usage: bench/download/run.sh            (env: RUNS=5 SIZE_MIB=1024 STRICT=0 KEEP=0 EXTRA_SERVER_ARGS=)
 # Everything lives in a temp directory removed on exit; servers listen on 127.0.0.1 only; each step is bounded.
 # STRICT=1 makes a missed target exit 3. The report goes to stdout and bench/results/download-<UTC time>.txt.
 set -euo pipefail
@@ -108,7 +108,7 @@ log "starting the server on 127.0.0.1:$SERVER_PORT"
 (
   cd "$SERVER_DIR"
   ASPNETCORE_ENVIRONMENT=Production exec dotnet TinkerServer.Api.dll \
-    --urls "http://127.0.0.1:$SERVER_PORT" --TinkerServer:DataDirectory="$DATA" --Logging:LogLevel:Default=Warning
+    --urls "http://127.0.0.1:$SERVER_PORT" --TinkerServer:DataDirectory="$DATA" --Logging:LogLevel:Default=Warning ${EXTRA_SERVER_ARGS:-}
 ) >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 wait_ready "http://127.0.0.1:$SERVER_PORT/api/v1/healthz" 60 "$SERVER_PID" \
