@@ -47,6 +47,7 @@ public static class DependencyInjection
         app.MapTraining();
         app.MapWeights();
         app.MapSampling();
+        app.MapFutures();
         app.MapCheckpoints();
         app.MapTrainingRuns();
         return app;

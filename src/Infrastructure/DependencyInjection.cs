@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using TinkerServer.Application.Common;
 using TinkerServer.Infrastructure.Compute;
 using TinkerServer.Infrastructure.Configuration;
+using TinkerServer.Infrastructure.Engine;
 using TinkerServer.Infrastructure.Maintenance;
 using TinkerServer.Infrastructure.Persistence;
 using TinkerServer.Infrastructure.Storage;
@@ -28,6 +29,7 @@ public static class DependencyInjection
         services.AddPersistence(configuration);
         services.AddFileSystemArtifactStorage();
         services.AddReferenceComputeBackend(configuration);
+        services.AddEngine();
         services.AddHostedService<MaintenanceService>();
         return services;
     }

@@ -59,7 +59,7 @@ public static class CheckpointEndpoints
         await RedirectToDownload(new GetCheckpointArchiveUrlQuery(runId, name), context, mediator, options, cancellationToken);
 
     /// <summary>Streams the archive from storage with Content-Length, ranges and HEAD; never buffered whole.</summary>
-    public static async Task<FileStreamHttpResult> Download(
+    public static async Task<ArchiveStreamResult> Download(
         string runId,
         string kind,
         string name,
@@ -69,12 +69,7 @@ public static class CheckpointEndpoints
         CancellationToken cancellationToken)
     {
         var download = await mediator.Send(new DownloadCheckpointQuery(runId, kind, name, expires, sig), cancellationToken);
-        return TypedResults.Stream(
-            download.Content.Stream,
-            download.ContentType,
-            download.FileName,
-            download.Content.LastModified,
-            enableRangeProcessing: true);
+        return new ArchiveStreamResult(download.Content, download.ContentType, download.FileName);
     }
 
     private static async Task<RedirectHttpResult> RedirectToDownload(

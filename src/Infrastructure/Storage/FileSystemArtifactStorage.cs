@@ -65,13 +65,19 @@ public sealed class FileSystemArtifactStorage : IArtifactStorage
             }
 
             // FileShare.Delete: a delete may rename the file away while a download is still streaming it.
-            var stream = new FileStream(target, new FileStreamOptions
+            // A synchronous handle on purpose: see FileArtifactReadStream for why its reads complete inline.
+            var handle = File.OpenHandle(target, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
+            FileArtifactReadStream stream;
+            try
             {
-                Mode = FileMode.Open,
-                Access = FileAccess.Read,
-                Share = FileShare.Read | FileShare.Delete,
-                Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
-            });
+                stream = new FileArtifactReadStream(handle);
+            }
+            catch
+            {
+                handle.Dispose();
+                throw;
+            }
+
             var modified = new DateTimeOffset(File.GetLastWriteTimeUtc(target), TimeSpan.Zero);
             return Task.FromResult<ArtifactContent?>(new ArtifactContent(stream, stream.Length, ArtifactShape.File, modified));
         }

@@ -2,7 +2,9 @@ using System.Formats.Tar;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
+using TinkerServer.Api.Endpoints;
 using TinkerServer.Api.Tests.Infrastructure;
 using TinkerServer.Domain.Checkpoints;
 using TinkerServer.Domain.TrainingRuns;
@@ -58,6 +60,64 @@ public sealed class DownloadCheckpointTests(TinkerApiFactory factory) : IClassFi
         partial.StatusCode.Should().Be(HttpStatusCode.PartialContent);
         (await partial.Content.ReadAsByteArrayAsync()).Should().Equal(bytes[1000..2000]);
         partial.Content.Headers.ContentRange!.Length.Should().Be(bytes.Length);
+    }
+
+    [Fact]
+    public async Task A_whole_download_larger_than_a_chunk_arrives_exactly_with_its_headers()
+    {
+        var run = await _seed.RunAsync();
+        var size = (ArchiveStreamResult.ChunkSize * 2) + (ArchiveStreamResult.ChunkSize / 2) + 7;
+        var bytes = await _seed.CompletedAsync(run, CheckpointType.Training, "big", size);
+        var location = await ArchiveLocationAsync(run, "weights/big");
+
+        var download = await _client.GetAsync(location);
+
+        download.StatusCode.Should().Be(HttpStatusCode.OK);
+        download.Content.Headers.ContentLength.Should().Be(size);
+        download.Content.Headers.ContentType!.MediaType.Should().Be("application/gzip");
+        download.Content.Headers.ContentDisposition!.DispositionType.Should().Be("attachment");
+        download.Content.Headers.ContentDisposition.FileNameStar.Should().EndWith("_weights_big.tar.gz");
+        download.Content.Headers.LastModified.Should().NotBeNull();
+        download.Headers.AcceptRanges.Should().Contain("bytes");
+        (await download.Content.ReadAsByteArrayAsync()).Should().Equal(bytes);
+    }
+
+    [Fact]
+    public async Task Conditional_requests_are_still_answered_by_the_validators()
+    {
+        var run = await _seed.RunAsync();
+        await _seed.CompletedAsync(run, CheckpointType.Training, "cached", size: 5000);
+        var location = await ArchiveLocationAsync(run, "weights/cached");
+        var first = await _client.GetAsync(location);
+        var lastModified = first.Content.Headers.LastModified!.Value;
+
+        using var conditional = new HttpRequestMessage(HttpMethod.Get, location);
+        conditional.Headers.IfModifiedSince = lastModified;
+        var notModified = await _client.SendAsync(conditional);
+
+        notModified.StatusCode.Should().Be(HttpStatusCode.NotModified);
+        (await notModified.Content.ReadAsByteArrayAsync()).Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData("GET", null, null, true)]
+    [InlineData("HEAD", null, null, false)]
+    [InlineData("GET", "Range", "bytes=0-9", false)]
+    [InlineData("GET", "If-Range", "\"x\"", false)]
+    [InlineData("GET", "If-Match", "*", false)]
+    [InlineData("GET", "If-None-Match", "\"x\"", false)]
+    [InlineData("GET", "If-Modified-Since", "Sun, 06 Nov 1994 08:49:37 GMT", false)]
+    [InlineData("GET", "If-Unmodified-Since", "Sun, 06 Nov 1994 08:49:37 GMT", false)]
+    public void Only_a_plain_get_takes_the_direct_streaming_path(string method, string? header, string? value, bool direct)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = method;
+        if (header is not null)
+        {
+            context.Request.Headers[header] = value;
+        }
+
+        ArchiveStreamResult.IsPlainWholeBodyGet(context.Request).Should().Be(direct);
     }
 
     [Fact]
