@@ -25,6 +25,11 @@ public sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> log
         {
             LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
         }
+        else if (exception is ArtifactPathEscapeException)
+        {
+            // Answered as a plain 404, but an operator must see that a path tried to leave the checkpoint root.
+            LogEscape(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
+        }
 
         if (httpContext.Response.HasStarted)
         {
@@ -68,6 +73,9 @@ public sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> log
         var messages = exception.Errors.Select(e => e.ErrorMessage).Distinct().ToList();
         return messages.Count == 0 ? "Invalid request." : string.Join(" ", messages);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a storage path outside the checkpoint root for {Method} {Path}")]
+    private static partial void LogEscape(ILogger logger, Exception exception, string method, string path);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
