@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using TinkerServer.Application.Abstractions.Persistence;
@@ -130,6 +131,41 @@ public sealed class EngineWorkerTests : IAsyncLifetime
         (await _db.GetAsync(later)).Status.Should().Be(FutureStatus.Pending);
         (await _db.ClaimAsync()).Should().Equal(later);
         await staged.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task When_the_outcome_cannot_be_stored_the_request_fails_as_a_server_error_and_its_waiters_wake()
+    {
+        await EnqueueAsync(new NewFuture(RequestKind.CreateModel, Model.Value, null, null, FutureEnqueuer.CreateModelKey(Model.Value),
+            new CreateModelPayload("tiny", LoraConfig.Create(4, 1))));
+        var path = new CheckpointPath(Model, CheckpointType.Training, CheckpointName.Parse("vanishing"));
+        var save = await EnqueueAsync(
+            new NewFuture(RequestKind.SaveWeights, Model.Value, null, 1, FutureEnqueuer.TrainingKey(Model.Value, 1), new SaveWeightsPayload("vanishing", false, null)),
+            scope =>
+            {
+                scope.GetRequiredService<ICheckpointRepository>().Add(Checkpoint.CreatePending(path, _db.Time.GetUtcNow()));
+                return null;
+            });
+
+        // The checkpoint row disappears while the backend writes: completing it then updates no row, so the commit fails.
+        _backend.DuringSave = async () =>
+        {
+            await using var scope = _db.Scope();
+            await scope.ServiceProvider.GetRequiredService<TinkerServer.Infrastructure.Persistence.AppDbContext>().Checkpoints
+                .Where(c => c.Name == path.Name)
+                .ExecuteDeleteAsync();
+        };
+        var worker = _db.Services.GetRequiredService<EngineWorker>();
+        (await worker.RunOnceAsync("w", default)).Should().BeTrue();
+        var waiter = _db.Services.GetRequiredService<FutureCompletionHub>().WaitAsync(save, TimeSpan.FromMinutes(1), default);
+
+        (await worker.RunOnceAsync("w", default)).Should().BeTrue();
+
+        (await waiter.WaitAsync(TimeSpan.FromSeconds(5))).Should().BeTrue();
+        var outcome = (await RetrieveAsync(save)).Should().BeOfType<FutureFailed>().Subject;
+        outcome.Category.Should().Be(FailureCategory.Server);
+        outcome.Error.Should().Contain("could not store");
+        (await worker.RunOnceAsync("w", default)).Should().BeFalse("nothing is left running or pending");
     }
 
     [Fact]

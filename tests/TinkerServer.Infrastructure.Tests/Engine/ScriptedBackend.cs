@@ -13,6 +13,9 @@ internal sealed class ScriptedBackend : ITrainingBackend
 
     public List<string> Calls { get; } = [];
 
+    /// <summary>Runs while a training checkpoint is being written (to interfere with the save).</summary>
+    public Func<Task>? DuringSave { get; set; }
+
     public IReadOnlyList<BaseModelInfo> BaseModels { get; } = [new("tiny", "qwen3", 128, 64, true)];
 
     public Task CreateModelAsync(TrainingRunId modelId, string baseModel, LoraConfig lora, CancellationToken cancellationToken)
@@ -57,10 +60,14 @@ internal sealed class ScriptedBackend : ITrainingBackend
         return Task.FromResult(new OptimStepOutput(new Dictionary<string, double> { ["lr:mean"] = parameters.LearningRate }));
     }
 
-    public Task SaveTrainingCheckpointAsync(TrainingRunId modelId, Stream destination, CancellationToken cancellationToken)
+    public async Task SaveTrainingCheckpointAsync(TrainingRunId modelId, Stream destination, CancellationToken cancellationToken)
     {
         Record($"save {modelId}");
-        return destination.WriteAsync(Encoding.UTF8.GetBytes($"weights of {modelId}"), cancellationToken).AsTask();
+        await destination.WriteAsync(Encoding.UTF8.GetBytes($"weights of {modelId}"), cancellationToken);
+        if (DuringSave is { } interfere)
+        {
+            await interfere();
+        }
     }
 
     public Task SaveSamplerCheckpointAsync(TrainingRunId modelId, Stream destination, CancellationToken cancellationToken)
