@@ -2,6 +2,7 @@ using TinkerServer.Application.Abstractions;
 using TinkerServer.Application.Abstractions.Persistence;
 using TinkerServer.Application.Common;
 using TinkerServer.Domain.Checkpoints;
+using TinkerServer.Domain.TrainingRuns;
 
 namespace TinkerServer.Application.Checkpoints;
 
@@ -13,7 +14,7 @@ public sealed class CheckpointReadAccess(
     TimeProvider time)
 {
     /// <param name="anyCaller">True when the caller was authorised otherwise (a signed download URL).</param>
-    public async Task<Checkpoint> GetReadableAsync(CheckpointPath path, bool anyCaller, CancellationToken cancellationToken)
+    public async Task<ReadableCheckpoint> GetReadableAsync(CheckpointPath path, bool anyCaller, CancellationToken cancellationToken)
     {
         var run = await runs.FindAsync(path.TrainingRunId, cancellationToken);
         var checkpoint = run is null ? null : await checkpoints.FindAsync(path, cancellationToken);
@@ -24,6 +25,9 @@ public sealed class CheckpointReadAccess(
         }
 
         checkpoint.EnsureReadable();
-        return checkpoint;
+        return new ReadableCheckpoint(run, checkpoint);
     }
 }
+
+/// <summary>A completed checkpoint and the run that made it (its base model and LoRA settings).</summary>
+public sealed record ReadableCheckpoint(TrainingRun Run, Checkpoint Checkpoint);

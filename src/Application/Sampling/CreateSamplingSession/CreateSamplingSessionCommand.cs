@@ -1,7 +1,7 @@
 using Mediator;
-using TinkerServer.Application.Abstractions;
 using TinkerServer.Application.Abstractions.Compute;
 using TinkerServer.Application.Abstractions.Persistence;
+using TinkerServer.Application.Checkpoints;
 using TinkerServer.Application.Common;
 using TinkerServer.Application.Sessions;
 using TinkerServer.Domain.Checkpoints;
@@ -20,11 +20,9 @@ public sealed record CreateSamplingSessionCommand(
 public sealed class CreateSamplingSessionCommandHandler(
     SessionAccess sessions,
     ISamplingSessionRepository samplers,
-    ITrainingRunRepository runs,
-    ICheckpointRepository checkpoints,
+    CheckpointReadAccess checkpoints,
     ITrainingBackend backend,
     IUnitOfWork unitOfWork,
-    ICurrentCaller caller,
     TimeProvider time) : ICommandHandler<CreateSamplingSessionCommand, SamplerResult>
 {
     public async ValueTask<SamplerResult> Handle(CreateSamplingSessionCommand command, CancellationToken cancellationToken)
@@ -44,14 +42,7 @@ public sealed class CreateSamplingSessionCommandHandler(
                     $"model_path must name a sampler checkpoint (tinker://<run>/sampler_weights/<name>), got {path}.");
             }
 
-            var run = await runs.FindAsync(path.TrainingRunId, cancellationToken);
-            var checkpoint = run is null ? null : await checkpoints.FindAsync(path, cancellationToken);
-            if (run is null || checkpoint is null || checkpoint.IsExpired(now) || (run.Owner != caller.Owner && !checkpoint.IsPublic))
-            {
-                throw new NotFoundException($"Checkpoint {path} not found.");
-            }
-
-            checkpoint.EnsureReadable();
+            var run = (await checkpoints.GetReadableAsync(path, anyCaller: false, cancellationToken)).Run;
             if (command.BaseModel is not null && command.BaseModel != run.BaseModel)
             {
                 throw new DomainRuleViolationException(

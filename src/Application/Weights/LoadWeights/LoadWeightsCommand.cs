@@ -1,6 +1,6 @@
 using Mediator;
-using TinkerServer.Application.Abstractions;
 using TinkerServer.Application.Abstractions.Persistence;
+using TinkerServer.Application.Checkpoints;
 using TinkerServer.Application.Common;
 using TinkerServer.Application.Futures;
 using TinkerServer.Domain.Checkpoints;
@@ -14,12 +14,9 @@ public sealed record LoadWeightsCommand(string ModelId, long? SeqId, string Path
 
 public sealed class LoadWeightsCommandHandler(
     RunAccess access,
-    ITrainingRunRepository runs,
-    ICheckpointRepository checkpoints,
+    CheckpointReadAccess checkpoints,
     IFutureRepository futures,
-    FutureEnqueuer enqueuer,
-    ICurrentCaller caller,
-    TimeProvider time) : ICommandHandler<LoadWeightsCommand, FutureHandle>
+    FutureEnqueuer enqueuer) : ICommandHandler<LoadWeightsCommand, FutureHandle>
 {
     public async ValueTask<FutureHandle> Handle(LoadWeightsCommand command, CancellationToken cancellationToken)
     {
@@ -42,15 +39,7 @@ public sealed class LoadWeightsCommandHandler(
                     throw new DomainRuleViolationException($"LoadWeights is not permitted with seq_id {command.SeqId}: it must be the model's first request.");
                 }
 
-                var source = await runs.FindAsync(path.TrainingRunId, ct);
-                var checkpoint = source is null ? null : await checkpoints.FindAsync(path, ct);
-                if (source is null || checkpoint is null || checkpoint.IsExpired(time.GetUtcNow()) ||
-                    (source.Owner != caller.Owner && !checkpoint.IsPublic))
-                {
-                    throw new NotFoundException($"Checkpoint {path} not found.");
-                }
-
-                checkpoint.EnsureReadable();
+                var source = (await checkpoints.GetReadableAsync(path, anyCaller: false, ct)).Run;
                 if (source.BaseModel != run.BaseModel)
                 {
                     throw new DomainRuleViolationException(
