@@ -297,7 +297,7 @@ public sealed class RequestExecutor(
         else if (session.SourceModelId is { } source)
         {
             throw new RequestRejectedException(
-                $"The weights of ephemeral sampling session '{samplerId}' (from run '{source}') are no longer loaded (the server restarted); " +
+                $"The weights of ephemeral sampling session '{samplerId}' (from run '{source}') are no longer loaded (the server restarted or the session expired); " +
                 "call save_weights_and_get_sampling_client again.");
         }
         else
