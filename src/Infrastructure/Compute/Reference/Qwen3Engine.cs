@@ -226,8 +226,16 @@ internal static class Qwen3Engine
         var r = lora.Rank;
         var ux = new float[rows * r];
         Gemm.NT(x, 0, lora.In, lora.A, 0, lora.In, ux, 0, r, rows, r, lora.In);
-        var bT = Gemm.Transpose(lora.B, lora.Out, r);
-        Gemm.NN(ux, 0, r, bT, 0, lora.Out, y, 0, lora.Out, rows, lora.Out, r, alpha: scaling, accumulate: true);
+        if (rows < 16)
+        {
+            // Decode-sized: transposing B would cost more than the product itself.
+            Gemm.NT(ux, 0, r, lora.B, 0, r, y, 0, lora.Out, rows, lora.Out, r, alpha: scaling, accumulate: true);
+        }
+        else
+        {
+            var bT = Gemm.Transpose(lora.B, lora.Out, r);
+            Gemm.NN(ux, 0, r, bT, 0, lora.Out, y, 0, lora.Out, rows, lora.Out, r, alpha: scaling, accumulate: true);
+        }
         return ux;
     }
 
