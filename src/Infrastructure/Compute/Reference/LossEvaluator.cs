@@ -24,8 +24,9 @@ internal sealed class LossEvaluator
     {
         _lossFn = batch.LossFn;
         var config = batch.LossFnConfig;
-        _clipLow = Get(config, "clip_low_threshold", 0.8);
-        _clipHigh = Get(config, "clip_high_threshold", 1.2);
+        var (low, high) = DefaultClip(_lossFn);
+        _clipLow = Get(config, "clip_low_threshold", low);
+        _clipHigh = Get(config, "clip_high_threshold", high);
         _deltaLow = Get(config, "delta_low", 0.2);
         _deltaHigh = Get(config, "delta_high", 0.2);
         Packed = packed;
@@ -83,8 +84,9 @@ internal sealed class LossEvaluator
             }
         }
 
+        var (defaultLow, defaultHigh) = DefaultClip(batch.LossFn);
         if (batch.LossFn is LossFunctions.Ppo or LossFunctions.Cispo
-            && Get(batch.LossFnConfig, "clip_low_threshold", 0.8) > Get(batch.LossFnConfig, "clip_high_threshold", 1.2))
+            && Get(batch.LossFnConfig, "clip_low_threshold", defaultLow) > Get(batch.LossFnConfig, "clip_high_threshold", defaultHigh))
         {
             throw new InvalidComputeRequestException("clip_low_threshold must not exceed clip_high_threshold.");
         }
@@ -281,6 +283,12 @@ internal sealed class LossEvaluator
         var grad = Math.Abs(logRatio) > 20 ? 0 : -a * r;
         return (-r * a, grad);
     }
+
+    /// <summary>
+    /// Clip defaults when loss_fn_config omits them: PPO 0.8/1.2 (everywhere); CISPO one-sided 0.0/4.0 as the
+    /// Tinker cookbook documents it (SkyRL's JAX backend uses 0.8/1.2; clients can always pass thresholds).
+    /// </summary>
+    public static (double Low, double High) DefaultClip(string lossFn) => lossFn == LossFunctions.Cispo ? (0.0, 4.0) : (0.8, 1.2);
 
     private static double Get(IReadOnlyDictionary<string, double> config, string key, double fallback) =>
         config.TryGetValue(key, out var v) ? v : fallback;
