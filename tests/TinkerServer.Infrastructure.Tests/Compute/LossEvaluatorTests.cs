@@ -73,6 +73,17 @@ public sealed class LossEvaluatorTests
     }
 
     [Fact]
+    public void Sequences_beyond_the_training_limit_are_rejected()
+    {
+        var longConfig = Config with { MaxPositionEmbeddings = 20000 };
+        Datum Of(int n) => new(new int[n], new Dictionary<string, TensorData> { ["target_tokens"] = TensorData.FromInts(new long[n]) });
+        LossEvaluator.Create(new ForwardBackwardBatch([Of(LossEvaluator.MaxSequenceLength)], LossFunctions.CrossEntropy, new Dictionary<string, double>()), longConfig)
+            .Packed.TotalTokens.Should().Be(LossEvaluator.MaxSequenceLength);
+        var tooLong = () => LossEvaluator.Create(new ForwardBackwardBatch([Of(LossEvaluator.MaxSequenceLength + 1)], LossFunctions.CrossEntropy, new Dictionary<string, double>()), longConfig);
+        tooLong.Should().Throw<InvalidComputeRequestException>().WithMessage("*at most*");
+    }
+
+    [Fact]
     public void Malformed_inputs_are_rejected()
     {
         var shortWeights = () => Make(LossFunctions.CrossEntropy, Inputs([1, 1], [0, 0, 0], [0, 0, 0]));

@@ -48,6 +48,12 @@ internal sealed class LossEvaluator
         ElementwiseLoss = new double[packed.TotalTokens];
     }
 
+    /// <summary>
+    /// Longest sequence forward/forward_backward accept: attention materialises T×T probabilities per head
+    /// (about 256 MB at this length), so longer sequences would need a tiled attention kernel.
+    /// </summary>
+    public const int MaxSequenceLength = 8192;
+
     public PackedBatch Packed { get; }
 
     public int[] Targets { get; }
@@ -114,6 +120,11 @@ internal sealed class LossEvaluator
             if (n > config.MaxPositionEmbeddings)
             {
                 throw new InvalidComputeRequestException($"Datum {d} has {n} tokens; the model's context is {config.MaxPositionEmbeddings}.");
+            }
+
+            if (n > MaxSequenceLength)
+            {
+                throw new InvalidComputeRequestException($"Datum {d} has {n} tokens; this backend trains on sequences of at most {MaxSequenceLength} tokens.");
             }
 
             CheckTokens(datum.ModelInput, config.VocabSize, $"Datum {d} model_input");
