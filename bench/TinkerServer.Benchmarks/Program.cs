@@ -60,13 +60,14 @@ if (!args.Contains("--components"))
 
     var prompt = Enumerable.Range(0, 32).Select(i => (int)((i * 7919L) % config.VocabSize)).ToArray();
     var decodeTokens = 64;
-    Report($"sample prefill 32 + decode {decodeTokens} (greedy)", _ =>
+    var longRun = Report($"sample prefill 32 + decode {decodeTokens} (greedy)", _ =>
         Generation.Sample(weights, adapter, new SampleInput(prompt, 1, new SamplingParams(decodeTokens, 1, [], Temperature: 0), false, 0), CancellationToken.None), null);
-    Report("sample prefill 32 + decode 1", _ =>
+    var shortRun = Report("sample prefill 32 + decode 1", _ =>
         Generation.Sample(weights, adapter, new SampleInput(prompt, 1, new SamplingParams(1, 1, [], Temperature: 0), false, 0), CancellationToken.None), null);
+    Console.WriteLine($"decode latency per token (KV cache, batch 1): {(longRun.Wall - shortRun.Wall) / (decodeTokens - 1):F2} ms wall, {(longRun.Cpu - shortRun.Cpu) / (decodeTokens - 1):F2} ms cpu");
 }
 
-void Report(string name, Action<int> action, int? tokenCount)
+(double Wall, double Cpu) Report(string name, Action<int> action, int? tokenCount)
 {
     for (var i = 0; i < 2; i++)
     {
@@ -80,6 +81,7 @@ void Report(string name, Action<int> action, int? tokenCount)
     var cpuMedian = cpu[cpu.Length / 2];
     var rate = tokenCount is { } n ? $"  {n / (median / 1000):F0} tok/s (cpu-time based: {n / (cpuMedian / threads / 1000):F0})" : string.Empty;
     Console.WriteLine($"{name,-40} median {median,8:F1} ms  (min {times[0]:F1}, max {times[^1]:F1}, n={runs}; cpu median {cpuMedian:F0} ms){rate}");
+    return (median, cpuMedian);
 }
 
 if (args.Contains("--components"))

@@ -59,6 +59,38 @@ public sealed class CheckpointArchiveTests
     }
 
     [Fact]
+    public void Corrupt_archives_are_user_errors()
+    {
+        var good = Tar(w => File(w, "adapter_config.json", new string('x', 5000)), true);
+        var rng = new Xoshiro256StarStar(3);
+        var candidates = new List<byte[]> { good[..(good.Length / 2)], good[..10], new byte[] { 0x1f, 0x8b }, Array.Empty<byte>() };
+        for (var i = 0; i < 20; i++)
+        {
+            var bytes = (byte[])good.Clone();
+            bytes[(int)(rng.NextUInt64() % (ulong)bytes.Length)] ^= 0xFF;
+            candidates.Add(bytes);
+            var noise = new byte[600];
+            for (var j = 0; j < noise.Length; j++)
+            {
+                noise[j] = (byte)rng.NextUInt64();
+            }
+
+            candidates.Add(noise);
+        }
+
+        foreach (var bytes in candidates)
+        {
+            try
+            {
+                CheckpointArchive.ReadEntries(new MemoryStream(bytes));
+            }
+            catch (InvalidComputeRequestException)
+            {
+            }
+        }
+    }
+
+    [Fact]
     public void Reads_the_fixture_peft_adapter_packed_like_python_tarfile()
     {
         var config = Qwen3TinyFixture.Instance.Weights.Config;

@@ -52,6 +52,18 @@ public sealed class GoldenForwardBackwardTests
         }
     }
 
+    [Theory]
+    [InlineData("ppo", "ppo")]
+    [InlineData("cispo", "cispo_onesided")]
+    public void Omitted_clip_thresholds_take_the_documented_defaults(string lossFn, string goldenCase)
+    {
+        var batch = Fixture.LossCases().First().Batch with { LossFn = lossFn, LossFnConfig = new Dictionary<string, double>() };
+        var evaluator = LossEvaluator.Create(batch, Fixture.Weights.Config);
+        var lp = Qwen3Engine.Run(Fixture.Weights, Fixture.LoadAdapter(), evaluator.Packed, evaluator.Targets, evaluator.Evaluate);
+        evaluator.BuildOutput(lp).Metrics["loss:sum"].Should().BeApproximately(
+            Fixture.Expected.GetProperty("cases").GetProperty(goldenCase).GetProperty("loss_sum").GetDouble(), 2e-3);
+    }
+
     [Fact]
     public void Gradients_accumulate_across_calls_until_cleared()
     {

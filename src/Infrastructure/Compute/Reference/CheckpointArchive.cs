@@ -23,6 +23,9 @@ internal static class CheckpointArchive
     /// <summary>Archives larger than this are refused (they are read into memory).</summary>
     public const long MaxArchiveBytes = int.MaxValue;
 
+    /// <summary>Bound on the unpacked size of all entries together (guards against decompression bombs).</summary>
+    public const long MaxUnpackedBytes = int.MaxValue;
+
     public sealed record TrainingCheckpoint(LoraAdapter Adapter, string BaseModel, long Step, bool HasOptimizer);
 
     public static void WriteTraining(Stream destination, LoraAdapter adapter, string baseModel)
@@ -218,6 +221,7 @@ internal static class CheckpointArchive
                 ? new GZipStream(buffer, CompressionMode.Decompress, leaveOpen: true)
                 : buffer;
             var result = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+            long total = 0;
             using var reader = new TarReader(tarStream, leaveOpen: true);
             while (reader.GetNextEntry() is { } entry)
             {
@@ -233,7 +237,11 @@ internal static class CheckpointArchive
 
                 var name = Normalise(entry.Name);
                 using var data = new MemoryStream();
-                entry.DataStream?.CopyTo(data);
+                if (entry.DataStream is not null)
+                {
+                    total += CopyEntry(entry.DataStream, data, MaxUnpackedBytes - total);
+                }
+
                 if (!result.TryAdd(name, data.ToArray()))
                 {
                     throw new InvalidComputeRequestException($"Checkpoint archive holds '{name}' twice.");
@@ -242,7 +250,7 @@ internal static class CheckpointArchive
 
             return result;
         }
-        catch (Exception ex) when (ex is InvalidDataException or FormatException or EndOfStreamException)
+        catch (Exception ex) when (ex is not InvalidComputeRequestException and not OutOfMemoryException and not OperationCanceledException)
         {
             throw new InvalidComputeRequestException($"The checkpoint is not a valid tar or tar.gz archive: {ex.Message}");
         }
@@ -261,6 +269,23 @@ internal static class CheckpointArchive
 
             destination.Write(chunk, 0, read);
         }
+    }
+
+    private static long CopyEntry(Stream source, MemoryStream destination, long budget)
+    {
+        var chunk = new byte[81920];
+        int read;
+        while ((read = source.Read(chunk, 0, chunk.Length)) > 0)
+        {
+            if (destination.Length + read > Math.Min(budget, Array.MaxLength))
+            {
+                throw new InvalidComputeRequestException("The checkpoint archive unpacks to more data than a checkpoint can hold.");
+            }
+
+            destination.Write(chunk, 0, read);
+        }
+
+        return destination.Length;
     }
 
     private static string Normalise(string name)

@@ -87,7 +87,7 @@ internal static class Generation
             samples[i] = new SampleState(i == n - 1 ? cache : cache.Clone(), new Xoshiro256StarStar(unchecked(baseSeed + (ulong)i)), (float[])firstLogits.Clone());
         }
 
-        var stop = new HashSet<int>(p.StopTokens);
+        var stop = new HashSet<int>(p.StopTokens ?? []);
         var position = prompt.Length;
         while (true)
         {
@@ -139,7 +139,7 @@ internal static class Generation
     public static int Validate(Qwen3Config c, SampleInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var p = input.Params;
+        var p = input.Params ?? throw new InvalidComputeRequestException("sampling_params are required.");
         if (input.Prompt is null || input.Prompt.Length == 0)
         {
             throw new InvalidComputeRequestException("The prompt must hold at least one token.");

@@ -63,10 +63,8 @@ internal static class LogProbHead
                 var s = adapter!.Scaling;
                 var gBu = new float[n * r];
                 Gemm.NN(logits, 0, v, lora.B, 0, r, gBu, 0, r, n, r, v);
-                var uBlock = u!.AsSpan(r0 * r, n * r).ToArray();
-                Gemm.TN(logits, v, uBlock, r, n, lora.EnsureGradB(), alpha: s, accumulate: true);
-                var hBlock = hF.AsSpan(r0 * h, n * h).ToArray();
-                Gemm.TN(gBu, r, hBlock, h, n, lora.EnsureGradA(), alpha: s, accumulate: true);
+                Gemm.TN(logits, 0, v, u!, r0 * r, r, lora.EnsureGradB(), 0, r, v, r, n, alpha: s, accumulate: true);
+                Gemm.TN(gBu, 0, r, hF, r0 * h, h, lora.EnsureGradA(), 0, h, r, h, n, alpha: s, accumulate: true);
                 Gemm.NN(gBu, 0, r, lora.A, 0, h, gHF!, r0 * h, h, n, h, r, alpha: s, accumulate: true);
             }
         }

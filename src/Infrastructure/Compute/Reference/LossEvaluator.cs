@@ -24,8 +24,9 @@ internal sealed class LossEvaluator
     {
         _lossFn = batch.LossFn;
         var config = batch.LossFnConfig;
-        _clipLow = Get(config, "clip_low_threshold", 0.8);
-        _clipHigh = Get(config, "clip_high_threshold", 1.2);
+        var (low, high) = DefaultClip(_lossFn);
+        _clipLow = Get(config, "clip_low_threshold", low);
+        _clipHigh = Get(config, "clip_high_threshold", high);
         _deltaLow = Get(config, "delta_low", 0.2);
         _deltaHigh = Get(config, "delta_high", 0.2);
         Packed = packed;
@@ -46,6 +47,12 @@ internal sealed class LossEvaluator
 
         ElementwiseLoss = new double[packed.TotalTokens];
     }
+
+    /// <summary>
+    /// Longest sequence forward/forward_backward accept: attention materialises T×T probabilities per head
+    /// (about 256 MB at this length), so longer sequences would need a tiled attention kernel.
+    /// </summary>
+    public const int MaxSequenceLength = 8192;
 
     public PackedBatch Packed { get; }
 
@@ -83,8 +90,9 @@ internal sealed class LossEvaluator
             }
         }
 
+        var (defaultLow, defaultHigh) = DefaultClip(batch.LossFn);
         if (batch.LossFn is LossFunctions.Ppo or LossFunctions.Cispo
-            && Get(batch.LossFnConfig, "clip_low_threshold", 0.8) > Get(batch.LossFnConfig, "clip_high_threshold", 1.2))
+            && Get(batch.LossFnConfig, "clip_low_threshold", defaultLow) > Get(batch.LossFnConfig, "clip_high_threshold", defaultHigh))
         {
             throw new InvalidComputeRequestException("clip_low_threshold must not exceed clip_high_threshold.");
         }
@@ -112,6 +120,11 @@ internal sealed class LossEvaluator
             if (n > config.MaxPositionEmbeddings)
             {
                 throw new InvalidComputeRequestException($"Datum {d} has {n} tokens; the model's context is {config.MaxPositionEmbeddings}.");
+            }
+
+            if (n > MaxSequenceLength)
+            {
+                throw new InvalidComputeRequestException($"Datum {d} has {n} tokens; this backend trains on sequences of at most {MaxSequenceLength} tokens.");
             }
 
             CheckTokens(datum.ModelInput, config.VocabSize, $"Datum {d} model_input");
@@ -281,6 +294,12 @@ internal sealed class LossEvaluator
         var grad = Math.Abs(logRatio) > 20 ? 0 : -a * r;
         return (-r * a, grad);
     }
+
+    /// <summary>
+    /// Clip defaults when loss_fn_config omits them: PPO 0.8/1.2 (everywhere); CISPO one-sided 0.0/4.0 as the
+    /// Tinker cookbook documents it (SkyRL's JAX backend uses 0.8/1.2; clients can always pass thresholds).
+    /// </summary>
+    public static (double Low, double High) DefaultClip(string lossFn) => lossFn == LossFunctions.Cispo ? (0.0, 4.0) : (0.8, 1.2);
 
     private static double Get(IReadOnlyDictionary<string, double> config, string key, double fallback) =>
         config.TryGetValue(key, out var v) ? v : fallback;

@@ -108,14 +108,14 @@ internal static class Qwen3Engine
         var h = c.HiddenSize;
         var u = new float[]?[LoraTargets.Count];
 
-        var h1 = new float[s * h];
+        var h1 = GC.AllocateUninitializedArray<float>(s * h);
         var rstd1 = new float[s];
         RowOps.RmsNorm(xIn, lw.InputNorm, h1, rstd1, s, h, c.RmsNormEps);
         var q = Linear(lw, adapter, l, LoraTarget.Q, h1, s, u);
         var k = Linear(lw, adapter, l, LoraTarget.K, h1, s, u);
         var v = Linear(lw, adapter, l, LoraTarget.V, h1, s, u);
-        var qRot = new float[q.Length];
-        var kRot = new float[k.Length];
+        var qRot = GC.AllocateUninitializedArray<float>(q.Length);
+        var kRot = GC.AllocateUninitializedArray<float>(k.Length);
         var qRstd = new float[s * c.NumHeads];
         var kRstd = new float[s * c.NumKvHeads];
         RowOps.HeadNorm(q, lw.QNorm, qRot, qRstd, s, c.NumHeads, c.HeadDim, c.RmsNormEps);
@@ -127,14 +127,14 @@ internal static class Qwen3Engine
         Attention.Forward(c, batch, qRot, kRot, v, attn, lse);
 
         var o = Linear(lw, adapter, l, LoraTarget.O, attn, s, u);
-        var xMid = new float[s * h];
+        var xMid = GC.AllocateUninitializedArray<float>(s * h);
         TensorPrimitives.Add(xIn, o, xMid);
-        var h2 = new float[s * h];
+        var h2 = GC.AllocateUninitializedArray<float>(s * h);
         var rstd2 = new float[s];
         RowOps.RmsNorm(xMid, lw.PostAttentionNorm, h2, rstd2, s, h, c.RmsNormEps);
         var gate = Linear(lw, adapter, l, LoraTarget.Gate, h2, s, u);
         var up = Linear(lw, adapter, l, LoraTarget.Up, h2, s, u);
-        var act = new float[gate.Length];
+        var act = GC.AllocateUninitializedArray<float>(gate.Length);
         RowOps.SiluGate(gate, up, act, act.Length);
         var down = Linear(lw, adapter, l, LoraTarget.Down, act, s, u);
         TensorPrimitives.Add(down, xMid, down);
@@ -171,17 +171,17 @@ internal static class Qwen3Engine
         var h = c.HiddenSize;
         var inter = c.IntermediateSize;
 
-        var gAct = new float[s * inter];
+        var gAct = GC.AllocateUninitializedArray<float>(s * inter);
         LinearBackward(lw, adapter, l, LoraTarget.Down, a.Act, a.U, gX, s, gAct, accumulate: false);
-        var gGate = new float[s * inter];
-        var gUp = new float[s * inter];
+        var gGate = GC.AllocateUninitializedArray<float>(s * inter);
+        var gUp = GC.AllocateUninitializedArray<float>(s * inter);
         RowOps.SiluGateBackward(a.Gate, a.Up, gAct, gGate, gUp, s * inter);
-        var gH2 = new float[s * h];
+        var gH2 = GC.AllocateUninitializedArray<float>(s * h);
         LinearBackward(lw, adapter, l, LoraTarget.Gate, a.H2, a.U, gGate, s, gH2, accumulate: false);
         LinearBackward(lw, adapter, l, LoraTarget.Up, a.H2, a.U, gUp, s, gH2, accumulate: true);
         RowOps.RmsNormBackward(a.XMid, lw.PostAttentionNorm, a.Rstd2, gH2, gX, s, h, accumulate: true);
 
-        var gAttn = new float[s * c.QDim];
+        var gAttn = GC.AllocateUninitializedArray<float>(s * c.QDim);
         LinearBackward(lw, adapter, l, LoraTarget.O, a.Attn, a.U, gX, s, gAttn, accumulate: false);
         var gQ = new float[s * c.QDim];
         var gK = new float[s * c.KvDim];
@@ -189,12 +189,12 @@ internal static class Qwen3Engine
         Attention.Backward(c, batch, a.QRot, a.KRot, a.V, a.Lse, gAttn, gQ, gK, gV);
         RowOps.Rope(gQ, s, c.NumHeads, c.HeadDim, batch.Positions, cos, sin, inverse: true);
         RowOps.Rope(gK, s, c.NumKvHeads, c.HeadDim, batch.Positions, cos, sin, inverse: true);
-        var gQRaw = new float[gQ.Length];
-        var gKRaw = new float[gK.Length];
+        var gQRaw = GC.AllocateUninitializedArray<float>(gQ.Length);
+        var gKRaw = GC.AllocateUninitializedArray<float>(gK.Length);
         RowOps.RmsNormBackward(a.QRaw, lw.QNorm, a.QRstd, gQ, gQRaw, s * c.NumHeads, c.HeadDim, accumulate: false);
         RowOps.RmsNormBackward(a.KRaw, lw.KNorm, a.KRstd, gK, gKRaw, s * c.NumKvHeads, c.HeadDim, accumulate: false);
 
-        var gH1 = new float[s * h];
+        var gH1 = GC.AllocateUninitializedArray<float>(s * h);
         LinearBackward(lw, adapter, l, LoraTarget.Q, a.H1, a.U, gQRaw, s, gH1, accumulate: false);
         LinearBackward(lw, adapter, l, LoraTarget.K, a.H1, a.U, gKRaw, s, gH1, accumulate: true);
         LinearBackward(lw, adapter, l, LoraTarget.V, a.H1, a.U, gV, s, gH1, accumulate: true);
@@ -206,7 +206,7 @@ internal static class Qwen3Engine
     internal static float[] Linear(Qwen3LayerWeights lw, LoraAdapter? adapter, int l, LoraTarget t, float[] x, int rows, float[]?[]? u)
     {
         var weight = lw[t];
-        var y = new float[rows * weight.Out];
+        var y = GC.AllocateUninitializedArray<float>(rows * weight.Out);
         Gemm.NT(x, 0, weight.In, weight.W, 0, weight.In, y, 0, weight.Out, rows, weight.Out, weight.In);
         var lora = adapter?[l, t];
         if (lora is not null)
@@ -226,8 +226,16 @@ internal static class Qwen3Engine
         var r = lora.Rank;
         var ux = new float[rows * r];
         Gemm.NT(x, 0, lora.In, lora.A, 0, lora.In, ux, 0, r, rows, r, lora.In);
-        var bT = Gemm.Transpose(lora.B, lora.Out, r);
-        Gemm.NN(ux, 0, r, bT, 0, lora.Out, y, 0, lora.Out, rows, lora.Out, r, alpha: scaling, accumulate: true);
+        if (rows < 16)
+        {
+            // Decode-sized: transposing B would cost more than the product itself.
+            Gemm.NT(ux, 0, r, lora.B, 0, r, y, 0, lora.Out, rows, lora.Out, r, alpha: scaling, accumulate: true);
+        }
+        else
+        {
+            var bT = Gemm.Transpose(lora.B, lora.Out, r);
+            Gemm.NN(ux, 0, r, bT, 0, lora.Out, y, 0, lora.Out, rows, lora.Out, r, alpha: scaling, accumulate: true);
+        }
         return ux;
     }
 

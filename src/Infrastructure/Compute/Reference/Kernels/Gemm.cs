@@ -35,7 +35,11 @@ internal static unsafe class Gemm
         var colBlocks = (n + Block - 1) / Block;
         var jobs = rowBlocks * colBlocks;
         var flops = 2L * m * n * k;
-        if (!parallel || jobs == 1 || flops < ParallelFlops || MaxThreads <= 1)
+
+        // Decode-sized products are memory-bound: below a few MB of weights, waking a second thread costs more
+        // than it saves.
+        var worthIt = m >= 4 ? flops >= ParallelFlops : (long)n * k >= 1 << 20;
+        if (!parallel || jobs == 1 || !worthIt || MaxThreads <= 1)
         {
             fixed (float* px = x, pw = w, py = y)
             {
