@@ -56,8 +56,21 @@ public sealed class LifecycleTests
         using var factory = new ExpiringSessionFactory();
         var api = new TinkerTestClient(factory.CreateClient());
         var session = await api.CreateSessionAsync();
+
+        // Heartbeats keep the session alive while the run is set up, however slow a loaded machine is.
+        using var setup = new CancellationTokenSource();
+        var beating = Task.Run(async () =>
+        {
+            while (!setup.IsCancellationRequested)
+            {
+                await api.Http.PostAsJsonAsync("/api/v1/session_heartbeat", new { session_id = session }, CancellationToken.None);
+                await Task.Delay(200, CancellationToken.None);
+            }
+        });
         var model = await api.CreateModelAsync(session, 0, await api.BaseModelAsync());
         await api.ResultAsync(await api.PostAsync("/api/v1/save_weights", new { model_id = model, path = "kept", seq_id = 1, overwrite = false }));
+        await setup.CancelAsync();
+        await beating;
 
         // No heartbeat: after the timeout the maintenance pass expires the session and unloads the run.
         var deadline = DateTime.UtcNow.AddSeconds(30);
