@@ -32,4 +32,10 @@ public sealed class EngineOptions
 
     /// <summary>Work items one process executes at once (always for different runs / samplers).</summary>
     public int WorkerConcurrency { get; set; } = 2;
+
+    /// <summary>
+    /// How long finished requests (results, and the keys that deduplicate retries) are kept. The SDK retries
+    /// samples for up to two hours, so keep well above that.
+    /// </summary>
+    public TimeSpan FutureRetention { get; set; } = TimeSpan.FromHours(24);
 }

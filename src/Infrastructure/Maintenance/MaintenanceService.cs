@@ -4,12 +4,13 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TinkerServer.Application.Checkpoints.PurgeExpiredCheckpoints;
+using TinkerServer.Application.Futures.PurgeFinishedFutures;
 using TinkerServer.Application.Sessions.ExpireStaleSessions;
 using TinkerServer.Infrastructure.Configuration;
 
 namespace TinkerServer.Infrastructure.Maintenance;
 
-/// <summary>Periodic housekeeping: expires silent sessions (unloading their runs) and purges expired checkpoints.</summary>
+/// <summary>Periodic housekeeping: expires silent sessions (unloading their runs), purges expired checkpoints and old futures.</summary>
 public sealed partial class MaintenanceService(
     IServiceScopeFactory scopes,
     IOptions<TinkerServerOptions> options,
@@ -39,14 +40,15 @@ public sealed partial class MaintenanceService(
         var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
         var expired = await mediator.Send(new ExpireStaleSessionsCommand(), cancellationToken);
         var purged = await mediator.Send(new PurgeExpiredCheckpointsCommand(), cancellationToken);
-        if (expired > 0 || purged > 0)
+        var futures = await mediator.Send(new PurgeFinishedFuturesCommand(), cancellationToken);
+        if (expired > 0 || purged > 0 || futures > 0)
         {
-            LogSwept(logger, expired, purged);
+            LogSwept(logger, expired, purged, futures);
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Maintenance: {Sessions} session(s) expired, {Checkpoints} expired checkpoint(s) purged")]
-    private static partial void LogSwept(ILogger logger, int sessions, int checkpoints);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Maintenance: {Sessions} session(s) expired, {Checkpoints} expired checkpoint(s) purged, {Futures} old future(s) removed")]
+    private static partial void LogSwept(ILogger logger, int sessions, int checkpoints, int futures);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Maintenance pass failed; retrying at the next tick")]
     private static partial void LogFailed(ILogger logger, Exception exception);

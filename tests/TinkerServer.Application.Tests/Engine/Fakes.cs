@@ -310,6 +310,13 @@ internal sealed class FakeFutures : IFutureRepository
     public Task<IReadOnlyList<FutureRequest>> ListUnfinishedAsync(IReadOnlyCollection<RequestKind> kinds, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<FutureRequest>>(Rows.Values.Where(f => !f.IsDone && kinds.Contains(f.Kind)).ToList());
 
+    public Task<int> DeleteFinishedBeforeAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken)
+    {
+        var old = Rows.Values.Where(f => f.IsDone && f.CompletedAt < before).Take(limit).Select(f => f.Id).ToList();
+        old.ForEach(id => Rows.Remove(id));
+        return Task.FromResult(old.Count);
+    }
+
     public void Add(FutureRequest request) => Rows[request.Id] = request;
 }
 

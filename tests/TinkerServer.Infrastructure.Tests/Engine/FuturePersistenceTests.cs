@@ -41,6 +41,30 @@ public sealed class FuturePersistenceTests
 
     [Theory]
     [MemberData(nameof(Providers))]
+    public async Task Finished_requests_older_than_the_cut_off_are_deleted_and_the_rest_kept(string provider)
+    {
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
+        var old = await db.AddAsync(RequestKind.OptimStep, "s:train:0", 1);
+        await db.ClaimAsync();
+        await db.CompleteAsync([old.Id]);
+        db.Time.Advance(TimeSpan.FromHours(2));
+        var recent = await db.AddAsync(RequestKind.OptimStep, "s:train:1", 1);
+        await db.ClaimAsync();
+        await db.CompleteAsync([recent.Id]);
+        var pending = await db.AddAsync(RequestKind.OptimStep, "s:train:2", 1);
+
+        await using var scope = db.Scope();
+        var futures = scope.ServiceProvider.GetRequiredService<IFutureRepository>();
+        var deleted = await futures.DeleteFinishedBeforeAsync(db.Time.GetUtcNow() - TimeSpan.FromHours(1), 100, default);
+
+        deleted.Should().Be(1);
+        (await futures.FindAsync(old.Id, default)).Should().BeNull();
+        (await futures.FindAsync(recent.Id, default)).Should().NotBeNull();
+        (await futures.FindAsync(pending.Id, default)).Should().NotBeNull("unfinished requests are never purged");
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
     public async Task The_dedup_key_is_unique_but_requests_without_one_are_not_deduplicated(string provider)
     {
         await using var db = await EngineDatabase.CreateAsync(provider: provider);

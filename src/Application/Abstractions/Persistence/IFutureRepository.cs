@@ -26,5 +26,8 @@ public interface IFutureRepository
     /// <summary>Pending or running requests of the given kinds, tracked so the caller can fail them (start-up recovery).</summary>
     Task<IReadOnlyList<FutureRequest>> ListUnfinishedAsync(IReadOnlyCollection<RequestKind> kinds, CancellationToken cancellationToken);
 
+    /// <summary>Deletes up to <paramref name="limit"/> finished requests completed before <paramref name="before"/>; returns how many.</summary>
+    Task<int> DeleteFinishedBeforeAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken);
+
     void Add(FutureRequest request);
 }

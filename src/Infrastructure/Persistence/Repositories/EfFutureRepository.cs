@@ -45,5 +45,17 @@ internal sealed class EfFutureRepository(AppDbContext db) : IFutureRepository
             .ToListAsync(cancellationToken);
     }
 
+    public async Task<int> DeleteFinishedBeforeAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken)
+    {
+        // Select the ids first: SQLite has no DELETE ... LIMIT through EF, and the batch stays bounded.
+        var ids = await _db.Futures.AsNoTracking()
+            .Where(f => (f.Status == FutureStatus.Completed || f.Status == FutureStatus.Failed) && f.CompletedAt < before)
+            .OrderBy(f => f.CompletedAt)
+            .Select(f => f.Id)
+            .Take(limit)
+            .ToListAsync(cancellationToken);
+        return ids.Count == 0 ? 0 : await _db.Futures.Where(f => ids.Contains(f.Id)).ExecuteDeleteAsync(cancellationToken);
+    }
+
     public void Add(FutureRequest request) => _db.Futures.Add(request);
 }
