@@ -14,6 +14,7 @@ public static class DependencyInjection
         services.AddScoped<Futures.FutureEnqueuer>();
         services.AddScoped<Weights.PendingCheckpoints>();
         services.AddScoped<Checkpoints.CheckpointReadAccess>();
+        services.AddScoped<Checkpoints.OwnedCheckpointAccess>();
         return services;
     }
 }

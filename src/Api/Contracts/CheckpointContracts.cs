@@ -38,3 +38,6 @@ public sealed record WeightsInfoResponse(
     bool? TrainUnembed,
     bool? TrainMlp,
     bool? TrainAttn);
+
+/// <summary>PUT .../ttl: ttl_seconds > 0 sets expires_at = now + ttl; null removes the expiry.</summary>
+public sealed record SetTtlRequest(long? TtlSeconds);

@@ -9,6 +9,8 @@ using TinkerServer.Application.Checkpoints.DownloadCheckpoint;
 using TinkerServer.Application.Checkpoints.GetCheckpointArchiveUrl;
 using TinkerServer.Application.Checkpoints.ListCheckpoints;
 using TinkerServer.Application.Checkpoints.ListTrainingRunCheckpoints;
+using TinkerServer.Application.Checkpoints.PublishCheckpoint;
+using TinkerServer.Application.Checkpoints.SetCheckpointTtl;
 using TinkerServer.Infrastructure.Configuration;
 
 namespace TinkerServer.Api.Endpoints;
@@ -27,6 +29,9 @@ public static class CheckpointEndpoints
         api.MapGet("/training_runs/{runId}/checkpoints/{name}/archive", GetLegacyArchiveUrl).WithName("GetLegacyCheckpointArchiveUrl");
         api.MapMethods("/training_runs/{runId}/checkpoints/{kind}/{name}/download", [HttpMethods.Get, HttpMethods.Head], Download)
             .WithName("DownloadCheckpoint");
+        api.MapPost("/training_runs/{runId}/checkpoints/{kind}/{name}/publish", Publish).WithName("PublishCheckpoint");
+        api.MapDelete("/training_runs/{runId}/checkpoints/{kind}/{name}/publish", Unpublish).WithName("UnpublishCheckpoint");
+        api.MapPut("/training_runs/{runId}/checkpoints/{kind}/{name}/ttl", SetTtl).WithName("SetCheckpointTtl");
         return app;
     }
 
@@ -82,6 +87,25 @@ public static class CheckpointEndpoints
             : $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
         context.Response.Headers.Expires = signed.ExpiresAt.ToString("R", CultureInfo.InvariantCulture);
         return TypedResults.Redirect(baseUrl + signed.RelativeUrl);
+    }
+
+    public static async Task<NoContent> Publish(string runId, string kind, string name, IMediator mediator, CancellationToken cancellationToken)
+    {
+        await mediator.Send(new PublishCheckpointCommand(runId, $"{kind}/{name}", Public: true), cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<NoContent> Unpublish(string runId, string kind, string name, IMediator mediator, CancellationToken cancellationToken)
+    {
+        await mediator.Send(new PublishCheckpointCommand(runId, $"{kind}/{name}", Public: false), cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<NoContent> SetTtl(
+        string runId, string kind, string name, SetTtlRequest request, IMediator mediator, CancellationToken cancellationToken)
+    {
+        await mediator.Send(new SetCheckpointTtlCommand(runId, $"{kind}/{name}", request.TtlSeconds), cancellationToken);
+        return TypedResults.NoContent();
     }
 
     public static async Task<NoContent> DeleteCheckpoint(
