@@ -1,5 +1,6 @@
 using System.Text.Json;
 using TinkerServer.Api.Contracts;
+using TinkerServer.Api.Wire.Training;
 using TinkerServer.Application.Abstractions.Compute;
 
 namespace TinkerServer.Api.Wire;
@@ -43,7 +44,7 @@ public static class SamplingWire
 
             if (chunk.Type is not (null or "encoded_text"))
             {
-                throw WireFormatException.Unsupported($"prompt: '{chunk.Type}' chunks are not supported; only encoded_text chunks are supported.");
+                throw ModelInputTokens.UnsupportedChunk("prompt", chunk.Type);
             }
 
             if (chunk.Tokens is null)
@@ -51,10 +52,7 @@ public static class SamplingWire
                 throw WireFormatException.Unprocessable("prompt: an encoded_text chunk needs tokens.");
             }
 
-            if (chunk.Tokens.Any(t => t < 0))
-            {
-                throw WireFormatException.Unprocessable("prompt: token ids must not be negative.");
-            }
+            ModelInputTokens.CheckNonNegative(chunk.Tokens, "prompt");
 
             tokens.AddRange(chunk.Tokens);
         }

@@ -115,5 +115,15 @@ public sealed class SessionAndModelTests(EngineApiFactory factory) : IClassFixtu
         });
         stopStrings.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await stopStrings.DetailAsync()).Should().Contain("stop strings");
+        (await _api.Http.PostAsJsonAsync("/api/v1/asample", new
+        {
+            sampling_session_id = "x:sample:0",
+            prompt = new { chunks = new[] { new { type = "encoded_text", tokens = new[] { 1, -3 } } } },
+        })).StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
+        (await _api.Http.PostAsJsonAsync("/api/v1/asample", new
+        {
+            sampling_session_id = "x:sample:0",
+            prompt = new { chunks = new[] { new { type = "image", tokens = new[] { 1 } } } },
+        })).StatusCode.Should().Be(HttpStatusCode.BadRequest);
     }
 }
