@@ -39,6 +39,9 @@ public sealed class TinkerServerOptions
     /// <summary>How often sessions are checked for expiry and expired checkpoints purged.</summary>
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often the checkpoint root is walked for artifacts no checkpoint row names (first pass at start-up).</summary>
+    public TimeSpan OrphanSweepInterval { get; set; } = TimeSpan.FromHours(1);
+
     public string ResolvedDataDirectory => Path.GetFullPath(DataDirectory);
 
     public string ResolvedCheckpointRoot => Path.GetFullPath(CheckpointRoot ?? Path.Combine(ResolvedDataDirectory, "checkpoints"));

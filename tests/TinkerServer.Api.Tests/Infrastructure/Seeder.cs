@@ -33,17 +33,22 @@ public sealed class Seeder(TinkerApiFactory factory)
     {
         var bytes = RandomNumberGenerator.GetBytes(size);
         var path = new CheckpointPath(run, type, CheckpointName.Parse(name));
+        // The server's own order: the pending row first, then the artifact, then completion.
+        var created = factory.Time.GetUtcNow() - (age ?? TimeSpan.Zero);
         await factory.WithScopeAsync(async sp =>
         {
+            var checkpoint = Checkpoint.CreatePending(path, created);
+            sp.GetRequiredService<ICheckpointRepository>().Add(checkpoint);
+            var unitOfWork = sp.GetRequiredService<IUnitOfWork>();
+            await unitOfWork.SaveChangesAsync(CancellationToken.None);
             await using (var staged = await sp.GetRequiredService<IArtifactStorage>().BeginWriteAsync(path, CancellationToken.None))
             {
                 await staged.Content.WriteAsync(bytes);
                 await staged.CommitAsync(overwrite: false, CancellationToken.None);
             }
 
-            var created = factory.Time.GetUtcNow() - (age ?? TimeSpan.Zero);
-            sp.GetRequiredService<ICheckpointRepository>().Add(Checkpoint.CreateCompleted(path, created, bytes.Length));
-            await sp.GetRequiredService<IUnitOfWork>().SaveChangesAsync(CancellationToken.None);
+            checkpoint.Complete(bytes.Length, created);
+            await unitOfWork.SaveChangesAsync(CancellationToken.None);
         });
         return bytes;
     }

@@ -247,6 +247,9 @@ internal sealed class FakeCheckpoints : ICheckpointRepository
     public Task<IReadOnlyList<Checkpoint>> ListExpiredAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<Checkpoint>>(Rows.Where(c => c.IsExpired(now)).Take(limit).ToList());
 
+    public Task<IReadOnlySet<CheckpointPath>> FindExistingAsync(IReadOnlyCollection<CheckpointPath> paths, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlySet<CheckpointPath>>(paths.Where(p => Rows.Any(c => c.Path == p)).ToHashSet());
+
     public void Add(Checkpoint checkpoint) => Rows.Add(checkpoint);
 
     public void Remove(Checkpoint checkpoint) => Rows.Remove(checkpoint);

@@ -23,6 +23,9 @@ public interface ICheckpointRepository
     /// <summary>Completed checkpoints whose expiry has passed, oldest expiry first.</summary>
     Task<IReadOnlyList<Checkpoint>> ListExpiredAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
 
+    /// <summary>Which of the given paths have a checkpoint row, whatever its status.</summary>
+    Task<IReadOnlySet<CheckpointPath>> FindExistingAsync(IReadOnlyCollection<CheckpointPath> paths, CancellationToken cancellationToken);
+
     void Add(Checkpoint checkpoint);
 
     void Remove(Checkpoint checkpoint);

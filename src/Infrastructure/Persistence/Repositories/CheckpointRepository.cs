@@ -66,6 +66,23 @@ internal sealed class CheckpointRepository(AppDbContext db) : ICheckpointReposit
             .ThenBy(c => c.Name)
             .ToListAsync(cancellationToken);
 
+    public async Task<IReadOnlySet<CheckpointPath>> FindExistingAsync(IReadOnlyCollection<CheckpointPath> paths, CancellationToken cancellationToken)
+    {
+        // One query per run: a composite-key IN list does not translate, and paths come grouped by run anyway.
+        var existing = new HashSet<CheckpointPath>();
+        foreach (var run in paths.GroupBy(p => p.TrainingRunId))
+        {
+            var names = run.Select(p => p.Name).Distinct().ToList();
+            var rows = await _db.Checkpoints.AsNoTracking()
+                .Where(c => c.TrainingRunId == run.Key && names.Contains(c.Name))
+                .Select(c => new { c.Type, c.Name })
+                .ToListAsync(cancellationToken);
+            existing.UnionWith(rows.Select(r => new CheckpointPath(run.Key, r.Type, r.Name)));
+        }
+
+        return existing;
+    }
+
     public async Task<IReadOnlyList<Checkpoint>> ListExpiredAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
     {
         if (limit <= 0)
