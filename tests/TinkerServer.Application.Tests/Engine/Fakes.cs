@@ -260,6 +260,8 @@ internal sealed class FakeCheckpoints : ICheckpointRepository
 
     public Task<bool> HasTombstoneAsync(CheckpointPath path, string idempotencyKey, DateTimeOffset since, CancellationToken cancellationToken) =>
         Task.FromResult(false);
+
+    public Task<int> DeleteTombstonesBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken) => Task.FromResult(0);
 }
 
 internal sealed class FakeRuns : ITrainingRunRepository

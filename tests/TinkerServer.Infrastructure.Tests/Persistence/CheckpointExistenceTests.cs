@@ -36,4 +36,28 @@ public sealed class CheckpointExistenceTests
 
         found.Should().BeEquivalentTo([P(runA, CheckpointType.Training, "x"), P(runB, CheckpointType.Sampler, "y")]);
     }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task Old_tombstones_are_dropped_and_recent_ones_kept(string provider)
+    {
+        await using var db = await EngineDatabase.CreateAsync(provider: provider);
+        var run = TrainingRunId.Parse("t:train:0");
+        var old = new CheckpointPath(run, CheckpointType.Training, CheckpointName.Parse("old"));
+        var recent = new CheckpointPath(run, CheckpointType.Training, CheckpointName.Parse("recent"));
+        var start = db.Time.GetUtcNow();
+        await using (var scope = db.Scope())
+        {
+            var checkpoints = scope.ServiceProvider.GetRequiredService<ICheckpointRepository>();
+            checkpoints.AddTombstone(new CheckpointTombstone(old, "k", start));
+            checkpoints.AddTombstone(new CheckpointTombstone(recent, "k", start.AddHours(1)));
+            await scope.ServiceProvider.GetRequiredService<IUnitOfWork>().SaveChangesAsync(default);
+        }
+
+        await using var reader = db.Scope();
+        var repository = reader.ServiceProvider.GetRequiredService<ICheckpointRepository>();
+        (await repository.DeleteTombstonesBeforeAsync(start.AddMinutes(30), default)).Should().Be(1);
+        (await repository.HasTombstoneAsync(old, "k", start.AddDays(-1), default)).Should().BeFalse();
+        (await repository.HasTombstoneAsync(recent, "k", start.AddDays(-1), default)).Should().BeTrue();
+    }
 }

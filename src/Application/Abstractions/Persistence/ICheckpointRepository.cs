@@ -33,6 +33,9 @@ public interface ICheckpointRepository
     /// <summary>Records a successful delete so a retry carrying the same idempotency key can be answered again.</summary>
     void AddTombstone(CheckpointTombstone tombstone);
 
+    /// <summary>Forgets deletes older than <paramref name="before"/>; returns how many were removed.</summary>
+    Task<int> DeleteTombstonesBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken);
+
     /// <summary>A delete of this checkpoint with this idempotency key that succeeded after <paramref name="since"/>.</summary>
     Task<bool> HasTombstoneAsync(CheckpointPath path, string idempotencyKey, DateTimeOffset since, CancellationToken cancellationToken);
 }

@@ -8,6 +8,7 @@ namespace TinkerServer.Application.Checkpoints.PurgeExpiredCheckpoints;
 /// <summary>
 /// Deletes checkpoints whose TTL has passed, in the same order as a client delete: the row is committed
 /// away first, then the artifact goes. Listings hide expired rows already, so this only reclaims disk.
+/// Delete tombstones past any retry window are dropped on the way.
 /// </summary>
 public sealed record PurgeExpiredCheckpointsCommand(int BatchSize = 100) : ICommand<int>;
 
@@ -20,6 +21,8 @@ public sealed partial class PurgeExpiredCheckpointsCommandHandler(
 {
     public async ValueTask<int> Handle(PurgeExpiredCheckpointsCommand command, CancellationToken cancellationToken)
     {
+        // Tombstones only answer retries of a delete, which stop long before this.
+        await checkpoints.DeleteTombstonesBeforeAsync(time.GetUtcNow() - (2 * DeleteCheckpoint.DeleteCheckpointCommand.ReplayWindow), cancellationToken);
         var expired = await checkpoints.ListExpiredAsync(time.GetUtcNow(), command.BatchSize, cancellationToken);
         if (expired.Count == 0)
         {

@@ -116,6 +116,9 @@ internal sealed class CheckpointRepository(AppDbContext db) : ICheckpointReposit
         });
     }
 
+    public Task<int> DeleteTombstonesBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken) =>
+        _db.CheckpointTombstones.Where(t => t.DeletedAt < before).ExecuteDeleteAsync(cancellationToken);
+
     public Task<bool> HasTombstoneAsync(CheckpointPath path, string idempotencyKey, DateTimeOffset since, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(path);
