@@ -5,7 +5,6 @@ using TinkerServer.Api.Wire;
 using TinkerServer.Application.Sampling.CreateSamplingSession;
 using TinkerServer.Application.Sampling.GetSampler;
 using TinkerServer.Application.Sampling.Sample;
-using TinkerServer.Domain.Common;
 
 namespace TinkerServer.Api.Endpoints;
 
@@ -37,13 +36,7 @@ public static class SamplingEndpoints
 
     public static async Task<Ok<FutureHandleResponse>> Sample(SampleRequest request, IMediator mediator, CancellationToken cancellationToken)
     {
-        if (request.SamplingSessionId is null)
-        {
-            throw new DomainRuleViolationException(
-                "sampling_session_id is required: create a sampling session (create_sampling_session) for the base model or checkpoint first.");
-        }
-
-        var future = await mediator.Send(new SampleCommand(request.SamplingSessionId, request.SeqId, SamplingWire.ToInput(request)), cancellationToken);
+        var future = await mediator.Send(new SampleCommand(request.SamplingSessionId ?? "", request.SeqId, SamplingWire.ToInput(request)), cancellationToken);
         return TypedResults.Ok(new FutureHandleResponse(future.RequestId, future.ModelId));
     }
 }

@@ -125,5 +125,11 @@ public sealed class SessionAndModelTests(EngineApiFactory factory) : IClassFixtu
             sampling_session_id = "x:sample:0",
             prompt = new { chunks = new[] { new { type = "image", tokens = new[] { 1 } } } },
         })).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        var noSampler = await _api.Http.PostAsJsonAsync("/api/v1/asample", new
+        {
+            prompt = new { chunks = new[] { new { type = "encoded_text", tokens = new[] { 1 } } } },
+        });
+        noSampler.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
+        (await noSampler.DetailAsync()).Should().Contain("sampling_session_id is required");
     }
 }

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace TinkerServer.Api.Tests.Infrastructure;
 
@@ -113,6 +112,4 @@ public sealed class TinkerTestClient(HttpClient http)
             adam_params = new { learning_rate = learningRate, beta1 = 0.9, beta2 = 0.95, eps = 1e-12, weight_decay = 0.0, grad_clip_norm = 0.0 },
             type = "optim_step",
         });
-
-    public static JsonObject Json(object value) => JsonSerializer.SerializeToNode(value)!.AsObject();
 }

@@ -275,7 +275,9 @@ internal sealed class FakeRuns : ITrainingRunRepository
         Task.FromResult(new Page<TrainingRun>(Rows.Skip(offset).Take(limit).ToList(), Rows.Count));
 
     public void Add(TrainingRun run) => Rows.Add(run);
-    public Task<IReadOnlyList<TrainingRun>> ListBySessionAsync(SessionId sessionId, CancellationToken cancellationToken) => throw new NotImplementedException();
+
+    public Task<IReadOnlyList<TrainingRun>> ListBySessionAsync(SessionId sessionId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<TrainingRun>>(Rows.Where(r => r.SessionId == sessionId).ToList());
 }
 
 internal sealed class FakeSamplers : ISamplingSessionRepository

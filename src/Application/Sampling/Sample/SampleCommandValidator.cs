@@ -9,7 +9,8 @@ public sealed class SampleCommandValidator : AbstractValidator<SampleCommand>
 
     public SampleCommandValidator()
     {
-        RuleFor(c => c.SamplingSessionId).NotEmpty().WithMessage("sampling_session_id is required.");
+        RuleFor(c => c.SamplingSessionId).NotEmpty()
+            .WithMessage("sampling_session_id is required: create a sampling session (create_sampling_session) for the base model or checkpoint first.");
         RuleFor(c => c.SeqId).GreaterThanOrEqualTo(0).When(c => c.SeqId is not null).WithMessage("seq_id must not be negative.");
         RuleFor(c => c.Input.Prompt.Length).GreaterThan(0).WithMessage("prompt must hold at least one token.");
         RuleFor(c => c.Input.NumSamples).InclusiveBetween(1, MaxSamples).WithMessage($"num_samples must be between 1 and {MaxSamples}.");
